@@ -1,0 +1,149 @@
+//! Where the live test peers listen.
+//!
+//! `scripts/test-all` installs and starts the test peers (moto server, two Prism instances
+//! serving JumpCloud's official specs, scim2-server), waits until each answers, and hands
+//! their URLs to the tests through environment variables. Peer-backed tests ask this crate
+//! for those URLs. A peer-backed test never skips: when a variable is missing, the test
+//! fails and says how to run it.
+//!
+//! ```no_run
+//! let moto = test_peers::Peer::Moto.url();
+//! assert!(moto.starts_with("http://127.0.0.1:"));
+//! ```
+
+use std::fmt;
+
+/// A test peer started by `scripts/test-all`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Peer {
+    /// moto server: AWS Identity Store, IAM, EC2, SSM and sso-admin on one endpoint.
+    Moto,
+    /// Prism serving JumpCloud's official v1 spec, routes at the root (no `/api`).
+    JumpCloudV1,
+    /// Prism serving JumpCloud's official v2 spec, routes at the root (no `/api/v2`).
+    JumpCloudV2,
+    /// scim2-server, an independent SCIM 2.0 server; the URL ends in `/v2`.
+    Scim,
+}
+
+impl Peer {
+    /// Every peer the test command starts.
+    pub const ALL: [Peer; 4] = [Peer::Moto, Peer::JumpCloudV1, Peer::JumpCloudV2, Peer::Scim];
+
+    /// The environment variable that carries this peer's base URL.
+    ///
+    /// ```
+    /// assert_eq!(test_peers::Peer::Moto.env_var(), "TEST_PEER_MOTO_URL");
+    /// ```
+    pub fn env_var(self) -> &'static str {
+        match self {
+            Peer::Moto => "TEST_PEER_MOTO_URL",
+            Peer::JumpCloudV1 => "TEST_PEER_JUMPCLOUD_V1_URL",
+            Peer::JumpCloudV2 => "TEST_PEER_JUMPCLOUD_V2_URL",
+            Peer::Scim => "TEST_PEER_SCIM_URL",
+        }
+    }
+
+    /// The base URL of this peer, without a trailing slash.
+    ///
+    /// # Panics
+    ///
+    /// Panics, failing the calling test with instructions, when the peer's variable is
+    /// unset or empty: the test was run without the peers that `scripts/test-all` starts.
+    ///
+    /// ```no_run
+    /// let scim = test_peers::Peer::Scim.url();
+    /// assert!(scim.ends_with("/v2"));
+    /// ```
+    pub fn url(self) -> String {
+        match lookup(self.env_var()) {
+            Ok(url) => url,
+            Err(missing) => panic!("{missing}"),
+        }
+    }
+}
+
+impl fmt::Display for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Peer::Moto => "moto server",
+            Peer::JumpCloudV1 => "Prism (JumpCloud v1 spec)",
+            Peer::JumpCloudV2 => "Prism (JumpCloud v2 spec)",
+            Peer::Scim => "scim2-server",
+        })
+    }
+}
+
+/// The bearer token scim2-server was started with (`TEST_PEER_SCIM_TOKEN`).
+///
+/// It is a throw-away value made up by the test command, not a secret.
+///
+/// # Panics
+///
+/// Panics with instructions when the variable is unset, like [`Peer::url`].
+pub fn scim_token() -> String {
+    match lookup("TEST_PEER_SCIM_TOKEN") {
+        Ok(token) => token,
+        Err(missing) => panic!("{missing}"),
+    }
+}
+
+/// Why a peer's variable could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Missing(&'static str);
+
+impl fmt::Display for Missing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} is not set: this test needs the live test peers. Run `scripts/test-all` \
+             from the repository root; it installs and starts moto, Prism and scim2-server \
+             and sets the TEST_PEER_* variables. Plain `cargo test` does not compile \
+             peer-backed tests (they need the `peer-tests` feature).",
+            self.0
+        )
+    }
+}
+
+fn lookup(var: &'static str) -> Result<String, Missing> {
+    lookup_in(var, |name| std::env::var(name).ok())
+}
+
+fn lookup_in(var: &'static str, get: impl Fn(&str) -> Option<String>) -> Result<String, Missing> {
+    match get(var) {
+        Some(value) if !value.trim().is_empty() => {
+            Ok(value.trim().trim_end_matches('/').to_owned())
+        }
+        _ => Err(Missing(var)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_set_variable_gives_the_url_without_trailing_slash() {
+        let got = lookup_in("X", |_| Some("http://127.0.0.1:4010/".into()));
+        assert_eq!(got, Ok("http://127.0.0.1:4010".to_owned()));
+    }
+
+    #[test]
+    fn an_unset_or_blank_variable_is_an_error_that_says_what_to_run() {
+        for value in [None, Some(String::new()), Some("  ".to_owned())] {
+            let err = lookup_in("TEST_PEER_MOTO_URL", |_| value.clone()).unwrap_err();
+            let text = err.to_string();
+            assert!(text.starts_with("TEST_PEER_MOTO_URL is not set"), "{text}");
+            assert!(text.contains("scripts/test-all"), "{text}");
+        }
+    }
+
+    #[test]
+    fn every_peer_has_its_own_variable() {
+        let mut vars: Vec<_> = Peer::ALL.iter().map(|p| p.env_var()).collect();
+        vars.sort_unstable();
+        vars.dedup();
+        assert_eq!(vars.len(), Peer::ALL.len());
+    }
+}
