@@ -28,3 +28,13 @@
 //!
 //! - `peer-tests`: compiles the tests that run against a live scim2-server (an independent
 //!   SCIM 2.0 implementation). `scripts/test-all` starts it and turns this on.
+
+pub mod apply;
+pub mod connector;
+pub mod mapping;
+pub mod memory;
+pub mod model;
+pub mod plan;
+pub mod policy;
+pub mod report;
+pub mod sync;

@@ -1,0 +1,459 @@
+//! The executor: applies a [`Plan`] to a [`Target`].
+//!
+//! - A plan with an [`Abort`](crate::plan::Abort) is refused before the first write.
+//! - Phases run in order (users, groups, membership additions, removals, deprovisioning);
+//!   within a phase, up to [`ApplyOptions::concurrency`] writes are in flight, paced by one
+//!   client-side rate limiter (`governor`) at the target's declared rate.
+//! - A change whose dependency failed is skipped; placeholders are replaced by the ids the
+//!   creates returned.
+//! - Retryable failures (transient, throttled) are retried with jittered exponential
+//!   backoff that honours the server's `retry_after`.
+//! - Idempotent: a create that conflicts looks the object up and adopts it; a delete,
+//!   deactivation or member removal of something already gone counts as done.
+//! - It never stops at a failed change: every outcome is in the [`Report`].
+//!
+//! ```
+//! # tokio_test_block_on(async {
+//! use provisioning_core::apply::{apply, ApplyOptions};
+//! use provisioning_core::connector::TargetReader;
+//! use provisioning_core::memory::MemoryDirectory;
+//! use provisioning_core::model::{Group, Scope, Snapshot, User};
+//! use provisioning_core::plan::plan;
+//! use provisioning_core::policy::Policy;
+//!
+//! let mut source = Snapshot::default();
+//! source.users.push(User::new("u1", "ada@example.com").with_names("Ada", "Lovelace"));
+//! source.groups.push(Group::new("g1", "Engineering"));
+//! source.add_membership("g1", "u1");
+//!
+//! let target = MemoryDirectory::default();
+//! let policy = Policy::default();
+//! let first = plan(&source, &target.read().await?, &target.capabilities(), &policy);
+//! let report = apply(&first, &target, &ApplyOptions::default()).await;
+//! assert!(report.is_success());
+//!
+//! let second = plan(&source, &target.read().await?, &target.capabilities(), &policy);
+//! assert!(second.is_empty());
+//! # Ok::<(), provisioning_core::connector::ConnectorError>(())
+//! # }).unwrap();
+//! # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(f)
+//! # }
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+
+use crate::connector::{ConnectorError, ErrorClass, Target};
+use crate::mapping::TargetField;
+use crate::model::User;
+use crate::plan::{Operation, Plan, PlannedChange, Ref};
+use crate::report::{ChangeOutcome, Report, Status};
+
+/// How to apply a plan.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApplyOptions {
+    /// Writes in flight at once within a phase.
+    pub concurrency: usize,
+    /// Attempts per write, the first included.
+    pub max_attempts: u32,
+    /// The first retry's backoff ceiling; it doubles per attempt (full jitter).
+    pub base_backoff: Duration,
+    /// The largest backoff, and the longest `retry_after` waited out.
+    pub max_backoff: Duration,
+    /// Requests per second; `None`: the target's declared rate limit, if any.
+    pub rate_limit: Option<NonZeroU32>,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 8,
+            max_attempts: 6,
+            base_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(20),
+            rate_limit: None,
+        }
+    }
+}
+
+/// Applies `plan` to `target`. See the [module documentation](self).
+pub async fn apply(plan: &Plan, target: &dyn Target, options: &ApplyOptions) -> Report {
+    apply_observed(plan, target, options, &|_| {}).await
+}
+
+/// Like [`apply`], calling `observe` as each change ends (for progress bars).
+///
+/// ```no_run
+/// # async fn run(plan: provisioning_core::plan::Plan, target: &dyn provisioning_core::connector::Target) {
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// let done = AtomicUsize::new(0);
+/// let options = provisioning_core::apply::ApplyOptions::default();
+/// provisioning_core::apply::apply_observed(&plan, target, &options, &|_| {
+///     done.fetch_add(1, Ordering::Relaxed);
+/// })
+/// .await;
+/// # }
+/// ```
+pub async fn apply_observed(
+    plan: &Plan,
+    target: &dyn Target,
+    options: &ApplyOptions,
+    observe: &(dyn Fn(&ChangeOutcome) + Sync),
+) -> Report {
+    let started = Instant::now();
+    if let Some(abort) = &plan.abort {
+        return Report {
+            aborted: Some(abort.clone()),
+            duration: started.elapsed(),
+            ..Report::default()
+        };
+    }
+    let rate = options.rate_limit.or(target.capabilities().rate_limit);
+    let run = Run {
+        target,
+        options,
+        // One request every 1/rate seconds, no bursts: never above the target's quota.
+        limiter: rate
+            .map(|r| RateLimiter::direct(Quota::per_second(r).allow_burst(NonZeroU32::MIN))),
+        created: Mutex::new(HashMap::new()),
+        succeeded: Mutex::new(vec![false; plan.changes.len()]),
+        calls: Mutex::new(BTreeMap::new()),
+        throttled: Mutex::new(0),
+    };
+
+    let mut outcomes: Vec<ChangeOutcome> = Vec::with_capacity(plan.changes.len());
+    let mut start = 0;
+    while start < plan.changes.len() {
+        let phase = plan.changes[start].operation.phase();
+        let end = plan.changes[start..]
+            .iter()
+            .position(|c| c.operation.phase() != phase)
+            .map_or(plan.changes.len(), |n| start + n);
+        let mut done: Vec<ChangeOutcome> = futures::stream::iter(&plan.changes[start..end])
+            .map(|change| async {
+                let outcome = run.change(change).await;
+                observe(&outcome);
+                outcome
+            })
+            .buffer_unordered(options.concurrency.max(1))
+            .collect()
+            .await;
+        done.sort_by_key(|o| o.change);
+        outcomes.extend(done);
+        start = end;
+    }
+
+    Report {
+        outcomes,
+        aborted: None,
+        api_calls: run.calls.into_inner().unwrap_or_else(|e| e.into_inner()),
+        throttled: run
+            .throttled
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner()),
+        duration: started.elapsed(),
+    }
+}
+
+struct Run<'a> {
+    target: &'a dyn Target,
+    options: &'a ApplyOptions,
+    limiter: Option<DefaultDirectRateLimiter>,
+    /// Placeholder → the id its create returned.
+    created: Mutex<HashMap<String, String>>,
+    succeeded: Mutex<Vec<bool>>,
+    calls: Mutex<BTreeMap<String, u64>>,
+    throttled: Mutex<u64>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The chain of an error's messages, outermost first.
+fn chain(err: &ConnectorError) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl Run<'_> {
+    async fn change(&self, change: &PlannedChange) -> ChangeOutcome {
+        let outcome = |status, attempts| ChangeOutcome {
+            change: change.id,
+            subject: change.subject.clone(),
+            kind: change.operation.kind().to_owned(),
+            status,
+            attempts,
+        };
+        let failed_dependency = {
+            let succeeded = lock(&self.succeeded);
+            change
+                .depends_on
+                .iter()
+                .copied()
+                .find(|d| !succeeded.get(*d).copied().unwrap_or(false))
+        };
+        if let Some(d) = failed_dependency {
+            let reason = format!("change #{} it depends on did not succeed", d + 1);
+            return outcome(Status::Skipped { reason }, 0);
+        }
+        let operation = match self.resolve(&change.operation) {
+            Ok(operation) => operation,
+            Err(placeholder) => {
+                let reason = format!("<{placeholder}> was not created");
+                return outcome(Status::Skipped { reason }, 0);
+            }
+        };
+
+        let (result, attempts) = self.write_with_retries(&operation).await;
+        let status = match result {
+            Ok((created_id, note)) => {
+                if let (
+                    Some(id),
+                    Operation::CreateUser { placeholder, .. }
+                    | Operation::CreateGroup { placeholder, .. },
+                ) = (&created_id, &operation)
+                {
+                    lock(&self.created).insert(placeholder.clone(), id.clone());
+                }
+                lock(&self.succeeded)[change.id] = true;
+                Status::Ok { created_id, note }
+            }
+            Err(err) => Status::Failed {
+                class: err.class(),
+                error: chain(&err),
+            },
+        };
+        outcome(status, attempts)
+    }
+
+    fn resolve(&self, operation: &Operation<Ref>) -> Result<Operation<String>, String> {
+        let created = lock(&self.created);
+        let id = |r: &Ref| match r {
+            Ref::Existing(id) => Ok(id.clone()),
+            Ref::New(placeholder) => created
+                .get(placeholder)
+                .cloned()
+                .ok_or_else(|| placeholder.clone()),
+        };
+        let ids = |rs: &[Ref]| rs.iter().map(id).collect::<Result<Vec<_>, _>>();
+        Ok(match operation {
+            Operation::CreateUser { placeholder, user } => Operation::CreateUser {
+                placeholder: placeholder.clone(),
+                user: user.clone(),
+            },
+            Operation::UpdateUser { id, user, fields } => Operation::UpdateUser {
+                id: id.clone(),
+                user: user.clone(),
+                fields: fields.clone(),
+            },
+            Operation::DeactivateUser { id } => Operation::DeactivateUser { id: id.clone() },
+            Operation::DeleteUser { id } => Operation::DeleteUser { id: id.clone() },
+            Operation::CreateGroup { placeholder, group } => Operation::CreateGroup {
+                placeholder: placeholder.clone(),
+                group: group.clone(),
+            },
+            Operation::UpdateGroup { id, group } => Operation::UpdateGroup {
+                id: id.clone(),
+                group: group.clone(),
+            },
+            Operation::DeleteGroup { id } => Operation::DeleteGroup { id: id.clone() },
+            Operation::AddMembers { group, users } => Operation::AddMembers {
+                group: id(group)?,
+                users: ids(users)?,
+            },
+            Operation::RemoveMembers { group, users } => Operation::RemoveMembers {
+                group: id(group)?,
+                users: ids(users)?,
+            },
+        })
+    }
+
+    fn count(&self, kind: &str) {
+        *lock(&self.calls).entry(kind.to_owned()).or_default() += 1;
+    }
+
+    /// Sends `operation`, retrying what is retryable. Ok carries the created id and a note.
+    async fn write_with_retries(
+        &self,
+        operation: &Operation<String>,
+    ) -> (
+        Result<(Option<String>, Option<String>), ConnectorError>,
+        u32,
+    ) {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if let Some(limiter) = &self.limiter {
+                limiter.until_ready().await;
+            }
+            self.count(operation.kind());
+            let err = match self.target.write(operation).await {
+                Ok(applied) => return (Ok((applied.created_id, None)), attempt),
+                Err(err) => err,
+            };
+            match err.class() {
+                ErrorClass::NotFound if is_removal(operation) => {
+                    return (Ok((None, Some("already gone".into()))), attempt);
+                }
+                ErrorClass::Conflict
+                    if matches!(
+                        operation,
+                        Operation::CreateUser { .. } | Operation::CreateGroup { .. }
+                    ) =>
+                {
+                    return (self.adopt(operation, err).await, attempt);
+                }
+                class if class.is_retryable() && attempt < self.options.max_attempts => {
+                    if class == ErrorClass::RateLimited {
+                        *lock(&self.throttled) += 1;
+                    }
+                    tokio::time::sleep(self.backoff(attempt, err.retry_after())).await;
+                }
+                _ => return (Err(err), attempt),
+            }
+        }
+    }
+
+    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let max = self.options.max_backoff;
+        if let Some(wait) = retry_after {
+            return wait.min(max);
+        }
+        let ceiling = self
+            .options
+            .base_backoff
+            .saturating_mul(1u32 << (attempt - 1).min(16))
+            .min(max);
+        ceiling.mul_f64(fastrand::f64())
+    }
+
+    /// A create conflicted: the object exists. Look it up and take it over, so that a
+    /// re-run after a crash creates no duplicate.
+    async fn adopt(
+        &self,
+        operation: &Operation<String>,
+        conflict: ConnectorError,
+    ) -> Result<(Option<String>, Option<String>), ConnectorError> {
+        let (update, name) = match operation {
+            Operation::CreateUser { user, .. } => {
+                self.count("find_user");
+                let Some(existing) = self.target.find_user(&user.user_name).await? else {
+                    return Err(conflict);
+                };
+                refuse_foreign(
+                    existing.external_id.as_ref(),
+                    user.external_id.as_ref(),
+                    conflict,
+                )?;
+                let mut desired = user.clone();
+                desired.id = existing.id.clone();
+                let fields = written_fields(&desired);
+                (
+                    Operation::UpdateUser {
+                        id: existing.id,
+                        user: desired,
+                        fields,
+                    },
+                    "user",
+                )
+            }
+            Operation::CreateGroup { group, .. } => {
+                self.count("find_group");
+                let Some(existing) = self.target.find_group(&group.display_name).await? else {
+                    return Err(conflict);
+                };
+                refuse_foreign(
+                    existing.external_id.as_ref(),
+                    group.external_id.as_ref(),
+                    conflict,
+                )?;
+                let mut desired = group.clone();
+                desired.id = existing.id.clone();
+                (
+                    Operation::UpdateGroup {
+                        id: existing.id,
+                        group: desired,
+                    },
+                    "group",
+                )
+            }
+            _ => return Err(conflict),
+        };
+        let id = match &update {
+            Operation::UpdateUser { id, .. } | Operation::UpdateGroup { id, .. } => id.clone(),
+            _ => unreachable!("adopt builds updates only"),
+        };
+        if let Some(limiter) = &self.limiter {
+            limiter.until_ready().await;
+        }
+        self.count(update.kind());
+        self.target.write(&update).await?;
+        Ok((
+            Some(id),
+            Some(format!("the {name} existed already and was adopted")),
+        ))
+    }
+}
+
+fn is_removal(operation: &Operation<String>) -> bool {
+    matches!(
+        operation,
+        Operation::DeleteUser { .. }
+            | Operation::DeleteGroup { .. }
+            | Operation::DeactivateUser { .. }
+            | Operation::RemoveMembers { .. }
+    )
+}
+
+fn refuse_foreign(
+    existing: Option<&crate::model::ExternalId>,
+    ours: Option<&crate::model::ExternalId>,
+    conflict: ConnectorError,
+) -> Result<(), ConnectorError> {
+    match (existing, ours) {
+        (Some(theirs), Some(ours)) if theirs.issuer != ours.issuer => Err(ConnectorError::new(
+            ErrorClass::Conflict,
+            format!(
+                "{conflict}; the existing object belongs to another tool (issuer {:?}) and is left alone",
+                theirs.issuer
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The attributes a create would have written: everything `user` sets.
+fn written_fields(user: &User) -> Vec<TargetField> {
+    let mut fields = vec![TargetField::UserName, TargetField::Active];
+    if user.display_name.is_some() {
+        fields.push(TargetField::DisplayName);
+    }
+    if user.given_name.is_some() {
+        fields.push(TargetField::GivenName);
+    }
+    if user.family_name.is_some() {
+        fields.push(TargetField::FamilyName);
+    }
+    if !user.emails.is_empty() {
+        fields.push(TargetField::Email);
+    }
+    if !user.phone_numbers.is_empty() {
+        fields.push(TargetField::Phone);
+    }
+    fields.extend(user.attributes.keys().cloned().map(TargetField::Attribute));
+    fields
+}

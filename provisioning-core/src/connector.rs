@@ -1,0 +1,218 @@
+//! The traits connectors implement, and the one error type they return.
+//!
+//! Reading and writing are split so that a dry run cannot write: [`Source`] reads a source
+//! directory, [`TargetReader`] reads a target and declares its [`Capabilities`], and only
+//! [`Target`] adds [`Target::write`]. Planning takes a `&dyn TargetReader`; only
+//! [`apply`](crate::apply::apply) takes a `&dyn Target`. All three are object-safe
+//! (`async-trait`), so a command can pick connectors from configuration.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use provisioning_core::connector::{Target, TargetReader};
+//! use provisioning_core::memory::MemoryDirectory;
+//!
+//! let target: Arc<dyn Target> = Arc::new(MemoryDirectory::default());
+//! let read_only: Arc<dyn TargetReader> = target.clone(); // upcast: a dry run gets only this
+//! assert!(read_only.capabilities().max_members_per_request >= 1);
+//! ```
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Group, Scope, Snapshot, User};
+use crate::plan::Operation;
+
+/// What a target can do, declared by its connector.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// Users can be deleted; when not (Pulumi), deprovisioning always deactivates.
+    pub can_delete_users: bool,
+    /// A user's userName can change; when not (Pulumi), a changed userName is reported.
+    pub can_rename_users: bool,
+    /// Groups can be renamed in place.
+    pub can_rename_groups: bool,
+    /// Users need given and family names (IAM Identity Center); users without are skipped.
+    pub requires_names: bool,
+    /// Members one membership request may add or remove (Identity Store: 1; SCIM: 100).
+    pub max_members_per_request: usize,
+    /// Requests per second the target accepts from all its clients together.
+    pub rate_limit: Option<NonZeroU32>,
+}
+
+impl Default for Capabilities {
+    /// A permissive SCIM-like target: everything allowed, 100 members per request.
+    fn default() -> Self {
+        Self {
+            can_delete_users: true,
+            can_rename_users: true,
+            can_rename_groups: true,
+            requires_names: false,
+            max_members_per_request: 100,
+            rate_limit: None,
+        }
+    }
+}
+
+/// How a connector failure should be handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorClass {
+    /// A transient failure (timeout, 5xx on a safe call): retry.
+    Transient,
+    /// The target throttled the call: retry after the hinted wait.
+    RateLimited,
+    /// The object already exists: look it up and adopt it.
+    Conflict,
+    /// The object does not exist.
+    NotFound,
+    /// The credentials may not do this.
+    Denied,
+    /// The request was refused as invalid: fix the data or the configuration.
+    Invalid,
+    /// Anything else: do not retry.
+    Fatal,
+}
+
+impl ErrorClass {
+    /// Whether retrying the same call may succeed.
+    ///
+    /// ```
+    /// use provisioning_core::connector::ErrorClass;
+    /// assert!(ErrorClass::RateLimited.is_retryable());
+    /// assert!(!ErrorClass::Conflict.is_retryable());
+    /// ```
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorClass::Transient | ErrorClass::RateLimited)
+    }
+}
+
+impl fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ErrorClass::Transient => "transient",
+            ErrorClass::RateLimited => "rate limited",
+            ErrorClass::Conflict => "conflict",
+            ErrorClass::NotFound => "not found",
+            ErrorClass::Denied => "access denied",
+            ErrorClass::Invalid => "invalid request",
+            ErrorClass::Fatal => "failed",
+        })
+    }
+}
+
+/// A failure of a connector call: its class, what failed, and the underlying error.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ConnectorError {
+    class: ErrorClass,
+    message: String,
+    retry_after: Option<Duration>,
+    #[source]
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl ConnectorError {
+    /// An error of `class` that says what failed and, where it can, what to do.
+    ///
+    /// ```
+    /// use provisioning_core::connector::{ConnectorError, ErrorClass};
+    /// let err = ConnectorError::new(ErrorClass::Denied, "CreateUser was denied: grant identitystore:CreateUser");
+    /// assert_eq!(err.class(), ErrorClass::Denied);
+    /// ```
+    pub fn new(class: ErrorClass, message: impl Into<String>) -> Self {
+        Self {
+            class,
+            message: message.into(),
+            retry_after: None,
+            source: None,
+        }
+    }
+
+    /// Attaches the wait the server asked for before a retry.
+    #[must_use]
+    pub fn with_retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
+    }
+
+    /// Attaches the underlying error.
+    #[must_use]
+    pub fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// How to handle it.
+    pub fn class(&self) -> ErrorClass {
+        self.class
+    }
+
+    /// The wait the server asked for, when it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+}
+
+/// What a successful write reports back.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Applied {
+    /// The id of the object the write created, for creates.
+    pub created_id: Option<String>,
+}
+
+/// A source directory: reads what should exist.
+#[async_trait]
+pub trait Source: Send + Sync {
+    /// Reads users, groups and memberships within `scope`.
+    ///
+    /// # Errors
+    ///
+    /// Any failure to read; the sync aborts before planning.
+    async fn read(&self, scope: &Scope) -> Result<Snapshot, ConnectorError>;
+}
+
+/// The read side of a target directory.
+#[async_trait]
+pub trait TargetReader: Send + Sync {
+    /// What the target can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Reads every user, group and membership the target holds.
+    ///
+    /// # Errors
+    ///
+    /// Any failure to read; the sync aborts before planning.
+    async fn read(&self) -> Result<Snapshot, ConnectorError>;
+
+    /// Finds a user by userName (after a create conflicted).
+    ///
+    /// # Errors
+    ///
+    /// Any failure of the lookup itself; a miss is `Ok(None)`.
+    async fn find_user(&self, user_name: &str) -> Result<Option<User>, ConnectorError>;
+
+    /// Finds a group by display name (after a create conflicted).
+    ///
+    /// # Errors
+    ///
+    /// Any failure of the lookup itself; a miss is `Ok(None)`.
+    async fn find_group(&self, display_name: &str) -> Result<Option<Group>, ConnectorError>;
+}
+
+/// A target directory that can be written.
+#[async_trait]
+pub trait Target: TargetReader {
+    /// Performs one write, with every placeholder already resolved to a target id.
+    ///
+    /// # Errors
+    ///
+    /// The failure, classified so that the executor can retry, adopt or report it.
+    async fn write(&self, operation: &Operation<String>) -> Result<Applied, ConnectorError>;
+}

@@ -1,0 +1,523 @@
+//! An in-memory directory that is both a [`Source`] and a [`Target`], for tests, the
+//! sandbox and benchmarks.
+//!
+//! As a target it behaves like a strict real one: a duplicate userName or group name is a
+//! conflict, writes to missing objects are not-found, deleting a user or group removes its
+//! memberships. It counts every call, and it can simulate a network latency and a
+//! requests-per-second quota (a token bucket, like AWS's): a call over the quota fails as
+//! rate limited with a retry-after hint, as the Identity Store's `ThrottlingException` does.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+//! use std::num::NonZeroU32;
+//! use std::time::Duration;
+//! use provisioning_core::connector::{Source, TargetReader};
+//! use provisioning_core::memory::MemoryDirectory;
+//! use provisioning_core::model::{Group, Scope, User};
+//!
+//! let dir = MemoryDirectory::default()
+//!     .with_latency(Duration::from_millis(1))
+//!     .with_rate_limit(NonZeroU32::new(20).unwrap());
+//! dir.insert_user(User::new("u1", "ada@example.com"));
+//! dir.insert_group(Group::new("g1", "Engineering"));
+//! dir.add_member("g1", "u1");
+//! dir.bind_group("aws-sso", "g1");
+//!
+//! let scoped = Source::read(&dir, &Scope::Application("aws-sso".into())).await?;
+//! assert_eq!(scoped.users.len(), 1);
+//! assert_eq!(dir.calls()["read"], 1);
+//! # Ok::<(), provisioning_core::connector::ConnectorError>(())
+//! # }).unwrap();
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+
+use crate::connector::{
+    Applied, Capabilities, ConnectorError, ErrorClass, Source, Target, TargetReader,
+};
+use crate::mapping::TargetField;
+use crate::model::{Group, Membership, Scope, Snapshot, User};
+use crate::plan::Operation;
+
+/// An in-memory directory. See the [module documentation](self).
+#[derive(Debug, Default)]
+pub struct MemoryDirectory {
+    state: Mutex<State>,
+    capabilities: Capabilities,
+    latency: Duration,
+    quota: Option<Mutex<Bucket>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    users: BTreeMap<String, User>,
+    groups: BTreeMap<String, Group>,
+    memberships: BTreeSet<Membership>,
+    user_names: HashMap<String, String>,
+    group_names: HashMap<String, String>,
+    applications: BTreeMap<String, BTreeSet<String>>,
+    next_id: u64,
+    calls: BTreeMap<String, u64>,
+    throttled: u64,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    rate: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    fn take(&mut self) -> Result<(), Duration> {
+        let now = Instant::now();
+        self.tokens =
+            (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.rate);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - self.tokens) / self.rate))
+        }
+    }
+}
+
+fn lower(s: &str) -> String {
+    s.to_lowercase()
+}
+
+fn not_found(what: &str, id: &str) -> ConnectorError {
+    ConnectorError::new(ErrorClass::NotFound, format!("{what} {id} does not exist"))
+}
+
+impl MemoryDirectory {
+    /// A directory holding `snapshot`, with default (SCIM-like) capabilities.
+    ///
+    /// ```
+    /// use provisioning_core::memory::MemoryDirectory;
+    /// use provisioning_core::model::{Snapshot, User};
+    /// let mut snapshot = Snapshot::default();
+    /// snapshot.users.push(User::new("u1", "ada"));
+    /// assert_eq!(MemoryDirectory::new(snapshot).snapshot().users.len(), 1);
+    /// ```
+    pub fn new(snapshot: Snapshot) -> Self {
+        let dir = Self::default();
+        for user in snapshot.users {
+            dir.insert_user(user);
+        }
+        for group in snapshot.groups {
+            dir.insert_group(group);
+        }
+        lock(&dir.state).memberships = snapshot.memberships;
+        dir
+    }
+
+    /// Declares these capabilities (they are also enforced where they forbid something).
+    #[must_use]
+    pub fn with_capabilities(mut self, capabilities: Capabilities) -> Self {
+        self.capabilities = capabilities;
+        self
+    }
+
+    /// Delays every call by `latency`.
+    #[must_use]
+    pub fn with_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// Accepts at most `per_second` calls per second (a token bucket holding one second's
+    /// worth); calls over it fail as rate limited. Also declared as the rate limit in the
+    /// capabilities, so that the executor paces itself.
+    #[must_use]
+    pub fn with_rate_limit(mut self, per_second: NonZeroU32) -> Self {
+        let rate = f64::from(per_second.get());
+        self.quota = Some(Mutex::new(Bucket {
+            rate,
+            tokens: rate,
+            last: Instant::now(),
+        }));
+        self.capabilities.rate_limit = Some(per_second);
+        self
+    }
+
+    /// Adds or replaces a user, by id.
+    pub fn insert_user(&self, user: User) {
+        let mut state = lock(&self.state);
+        state
+            .user_names
+            .insert(lower(&user.user_name), user.id.clone());
+        state.users.insert(user.id.clone(), user);
+    }
+
+    /// Adds or replaces a group, by id.
+    pub fn insert_group(&self, group: Group) {
+        let mut state = lock(&self.state);
+        state
+            .group_names
+            .insert(group.display_name.clone(), group.id.clone());
+        state.groups.insert(group.id.clone(), group);
+    }
+
+    /// Makes user `user_id` a member of group `group_id`.
+    pub fn add_member(&self, group_id: &str, user_id: &str) {
+        lock(&self.state).memberships.insert(Membership {
+            group_id: group_id.to_owned(),
+            user_id: user_id.to_owned(),
+        });
+    }
+
+    /// Removes a user and its memberships.
+    pub fn remove_user(&self, user_id: &str) {
+        let mut state = lock(&self.state);
+        if let Some(user) = state.users.remove(user_id) {
+            state.user_names.remove(&lower(&user.user_name));
+        }
+        state.memberships.retain(|m| m.user_id != user_id);
+    }
+
+    /// Removes a group, its memberships and its application bindings.
+    pub fn remove_group(&self, group_id: &str) {
+        let mut state = lock(&self.state);
+        if let Some(group) = state.groups.remove(group_id) {
+            state.group_names.remove(&group.display_name);
+        }
+        state.memberships.retain(|m| m.group_id != group_id);
+        for groups in state.applications.values_mut() {
+            groups.remove(group_id);
+        }
+    }
+
+    /// Binds group `group_id` to application `app` (for [`Scope::Application`]).
+    pub fn bind_group(&self, app: &str, group_id: &str) {
+        lock(&self.state)
+            .applications
+            .entry(app.to_owned())
+            .or_default()
+            .insert(group_id.to_owned());
+    }
+
+    /// Unbinds group `group_id` from application `app`.
+    pub fn unbind_group(&self, app: &str, group_id: &str) {
+        if let Some(groups) = lock(&self.state).applications.get_mut(app) {
+            groups.remove(group_id);
+        }
+    }
+
+    /// Everything the directory holds now, without counting a call.
+    pub fn snapshot(&self) -> Snapshot {
+        let state = lock(&self.state);
+        Snapshot {
+            users: state.users.values().cloned().collect(),
+            groups: state.groups.values().cloned().collect(),
+            memberships: state.memberships.clone(),
+            groups_out_of_scope: BTreeSet::new(),
+        }
+    }
+
+    /// Calls served so far, per kind (`read`, `find_user`, and the operation kinds).
+    pub fn calls(&self) -> BTreeMap<String, u64> {
+        lock(&self.state).calls.clone()
+    }
+
+    /// Write calls served so far (throttled ones excluded).
+    pub fn writes(&self) -> u64 {
+        let state = lock(&self.state);
+        state
+            .calls
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "read" | "find_user" | "find_group"))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Calls refused as over the rate limit so far.
+    pub fn throttled(&self) -> u64 {
+        lock(&self.state).throttled
+    }
+
+    /// Waits the latency, takes a token from the quota and counts the call.
+    async fn call(&self, kind: &str) -> Result<(), ConnectorError> {
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+        if let Some(quota) = &self.quota
+            && let Err(wait) = lock(quota).take()
+        {
+            lock(&self.state).throttled += 1;
+            return Err(ConnectorError::new(
+                ErrorClass::RateLimited,
+                format!("{kind}: rate exceeded (ThrottlingException); retry later"),
+            )
+            .with_retry_after(wait));
+        }
+        *lock(&self.state).calls.entry(kind.to_owned()).or_default() += 1;
+        Ok(())
+    }
+
+    fn scoped(&self, scope: &Scope) -> Snapshot {
+        let state = lock(&self.state);
+        let in_scope: BTreeSet<&String> = match scope {
+            Scope::All => state.groups.keys().collect(),
+            Scope::Application(app) => state.applications.get(app).into_iter().flatten().collect(),
+            Scope::Groups(names) => names
+                .iter()
+                .filter_map(|n| state.group_names.get(n))
+                .collect(),
+        };
+        let memberships: BTreeSet<Membership> = state
+            .memberships
+            .iter()
+            .filter(|m| in_scope.contains(&m.group_id))
+            .cloned()
+            .collect();
+        let members: BTreeSet<&String> = memberships.iter().map(|m| &m.user_id).collect();
+        let users = match scope {
+            // Everything: users outside any group too.
+            Scope::All => state.users.values().cloned().collect(),
+            _ => state
+                .users
+                .values()
+                .filter(|u| members.contains(&u.id))
+                .cloned()
+                .collect(),
+        };
+        Snapshot {
+            users,
+            groups: in_scope
+                .iter()
+                .filter_map(|id| state.groups.get(*id))
+                .cloned()
+                .collect(),
+            memberships,
+            groups_out_of_scope: state
+                .groups
+                .keys()
+                .filter(|id| !in_scope.contains(id))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    fn apply_write(&self, operation: &Operation<String>) -> Result<Applied, ConnectorError> {
+        let mut guard = lock(&self.state);
+        let state = &mut *guard;
+        match operation {
+            Operation::CreateUser { user, .. } => {
+                if state.user_names.contains_key(&lower(&user.user_name)) {
+                    return Err(ConnectorError::new(
+                        ErrorClass::Conflict,
+                        format!("a user named {:?} exists already", user.user_name),
+                    ));
+                }
+                state.next_id += 1;
+                let id = format!("user-{}", state.next_id);
+                let mut user = user.clone();
+                user.id = id.clone();
+                state.user_names.insert(lower(&user.user_name), id.clone());
+                state.users.insert(id.clone(), user);
+                Ok(Applied {
+                    created_id: Some(id),
+                })
+            }
+            Operation::UpdateUser { id, user, fields } => {
+                let existing = state
+                    .users
+                    .get_mut(id)
+                    .ok_or_else(|| not_found("user", id))?;
+                let old_name = lower(&existing.user_name);
+                for field in fields {
+                    match field {
+                        TargetField::UserName => existing.user_name = user.user_name.clone(),
+                        TargetField::DisplayName => {
+                            existing.display_name = user.display_name.clone()
+                        }
+                        TargetField::GivenName => existing.given_name = user.given_name.clone(),
+                        TargetField::FamilyName => existing.family_name = user.family_name.clone(),
+                        TargetField::Email => existing.emails = user.emails.clone(),
+                        TargetField::Phone => existing.phone_numbers = user.phone_numbers.clone(),
+                        TargetField::Active => existing.active = user.active,
+                        TargetField::Attribute(name) => match user.attributes.get(name) {
+                            Some(value) => {
+                                existing.attributes.insert(name.clone(), value.clone());
+                            }
+                            None => {
+                                existing.attributes.remove(name);
+                            }
+                        },
+                    }
+                }
+                if user.external_id.is_some() {
+                    existing.external_id = user.external_id.clone();
+                }
+                let new_name = lower(&existing.user_name);
+                if new_name != old_name {
+                    state.user_names.remove(&old_name);
+                    state.user_names.insert(new_name, id.clone());
+                }
+                Ok(Applied::default())
+            }
+            Operation::DeactivateUser { id } => {
+                state
+                    .users
+                    .get_mut(id)
+                    .ok_or_else(|| not_found("user", id))?
+                    .active = false;
+                Ok(Applied::default())
+            }
+            Operation::DeleteUser { id } => {
+                if !self.capabilities.can_delete_users {
+                    return Err(ConnectorError::new(
+                        ErrorClass::Invalid,
+                        "this target cannot delete users",
+                    ));
+                }
+                let user = state
+                    .users
+                    .remove(id)
+                    .ok_or_else(|| not_found("user", id))?;
+                state.user_names.remove(&lower(&user.user_name));
+                state.memberships.retain(|m| &m.user_id != id);
+                Ok(Applied::default())
+            }
+            Operation::CreateGroup { group, .. } => {
+                if state.group_names.contains_key(&group.display_name) {
+                    return Err(ConnectorError::new(
+                        ErrorClass::Conflict,
+                        format!("a group named {:?} exists already", group.display_name),
+                    ));
+                }
+                state.next_id += 1;
+                let id = format!("group-{}", state.next_id);
+                let mut group = group.clone();
+                group.id = id.clone();
+                state
+                    .group_names
+                    .insert(group.display_name.clone(), id.clone());
+                state.groups.insert(id.clone(), group);
+                Ok(Applied {
+                    created_id: Some(id),
+                })
+            }
+            Operation::UpdateGroup { id, group } => {
+                let existing = state
+                    .groups
+                    .get_mut(id)
+                    .ok_or_else(|| not_found("group", id))?;
+                let old_name =
+                    std::mem::replace(&mut existing.display_name, group.display_name.clone());
+                if group.description.is_some() {
+                    existing.description = group.description.clone();
+                }
+                if group.external_id.is_some() {
+                    existing.external_id = group.external_id.clone();
+                }
+                state.group_names.remove(&old_name);
+                state
+                    .group_names
+                    .insert(group.display_name.clone(), id.clone());
+                Ok(Applied::default())
+            }
+            Operation::DeleteGroup { id } => {
+                let group = state
+                    .groups
+                    .remove(id)
+                    .ok_or_else(|| not_found("group", id))?;
+                state.group_names.remove(&group.display_name);
+                state.memberships.retain(|m| &m.group_id != id);
+                Ok(Applied::default())
+            }
+            Operation::AddMembers { group, users } | Operation::RemoveMembers { group, users } => {
+                if !state.groups.contains_key(group) {
+                    return Err(not_found("group", group));
+                }
+                if users.len() > self.capabilities.max_members_per_request {
+                    return Err(ConnectorError::new(
+                        ErrorClass::Invalid,
+                        format!(
+                            "{} members in one request; this target takes at most {}",
+                            users.len(),
+                            self.capabilities.max_members_per_request
+                        ),
+                    ));
+                }
+                let adding = matches!(operation, Operation::AddMembers { .. });
+                for user in users {
+                    if adding && !state.users.contains_key(user) {
+                        return Err(not_found("user", user));
+                    }
+                }
+                for user in users {
+                    let m = Membership {
+                        group_id: group.clone(),
+                        user_id: user.clone(),
+                    };
+                    if adding {
+                        state.memberships.insert(m);
+                    } else {
+                        state.memberships.remove(&m);
+                    }
+                }
+                Ok(Applied::default())
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[async_trait]
+impl Source for MemoryDirectory {
+    async fn read(&self, scope: &Scope) -> Result<Snapshot, ConnectorError> {
+        self.call("read").await?;
+        Ok(self.scoped(scope))
+    }
+}
+
+#[async_trait]
+impl TargetReader for MemoryDirectory {
+    fn capabilities(&self) -> Capabilities {
+        self.capabilities.clone()
+    }
+
+    async fn read(&self) -> Result<Snapshot, ConnectorError> {
+        self.call("read").await?;
+        Ok(self.snapshot())
+    }
+
+    async fn find_user(&self, user_name: &str) -> Result<Option<User>, ConnectorError> {
+        self.call("find_user").await?;
+        let state = lock(&self.state);
+        Ok(state
+            .user_names
+            .get(&lower(user_name))
+            .and_then(|id| state.users.get(id))
+            .cloned())
+    }
+
+    async fn find_group(&self, display_name: &str) -> Result<Option<Group>, ConnectorError> {
+        self.call("find_group").await?;
+        let state = lock(&self.state);
+        Ok(state
+            .group_names
+            .get(display_name)
+            .and_then(|id| state.groups.get(id))
+            .cloned())
+    }
+}
+
+#[async_trait]
+impl Target for MemoryDirectory {
+    async fn write(&self, operation: &Operation<String>) -> Result<Applied, ConnectorError> {
+        self.call(operation.kind()).await?;
+        self.apply_write(operation)
+    }
+}

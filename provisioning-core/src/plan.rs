@@ -1,0 +1,917 @@
+//! The planner: a pure function from (source snapshot, target snapshot, capabilities,
+//! policy) to an ordered, serialisable [`Plan`].
+//!
+//! The plan holds every change with its reason, in the order it must run: users, then
+//! groups, then membership additions, then membership removals, then deprovisioning. Objects
+//! to be created get placeholder ids (`new-user-1`, `new-group-1`) that later changes refer to
+//! through [`Ref::New`]. What the rules keep the engine from doing is listed in
+//! [`Plan::skipped`], each with its reason, and a tripped guard is [`Plan::abort`]: such a
+//! plan can be shown but not applied.
+//!
+//! ```
+//! use provisioning_core::connector::Capabilities;
+//! use provisioning_core::model::{Group, Snapshot, User};
+//! use provisioning_core::plan::plan;
+//! use provisioning_core::policy::Policy;
+//!
+//! let mut source = Snapshot::default();
+//! source.users.push(User::new("u1", "ada@example.com").with_names("Ada", "Lovelace"));
+//! source.groups.push(Group::new("g1", "Engineering"));
+//! source.add_membership("g1", "u1");
+//!
+//! let plan = plan(&source, &Snapshot::default(), &Capabilities::default(), &Policy::default());
+//! let kinds: Vec<_> = plan.changes.iter().map(|c| c.operation.kind()).collect();
+//! assert_eq!(kinds, ["create_user", "create_group", "add_members"]);
+//! assert_eq!(plan.changes[2].depends_on, [0, 1]); // waits for its user and its group
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::connector::Capabilities;
+use crate::mapping::TargetField;
+use crate::model::{ExternalId, Group, Snapshot, User};
+use crate::policy::{Deprovision, Policy};
+
+/// A reference to a target object: one that exists, or one this plan creates.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+pub enum Ref {
+    /// An existing target object, by its target id.
+    Existing(String),
+    /// An object created earlier in the same plan, by its placeholder id.
+    New(String),
+}
+
+impl fmt::Display for Ref {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ref::Existing(id) => f.write_str(id),
+            Ref::New(placeholder) => write!(f, "<{placeholder}>"),
+        }
+    }
+}
+
+/// One write to a target. In a [`Plan`], members and groups may be placeholders (`R` =
+/// [`Ref`]); by the time a [`Target`](crate::connector::Target) sees it, every reference is
+/// a target id (`R` = `String`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "op")]
+#[non_exhaustive]
+pub enum Operation<R> {
+    /// Create a user, linked to its source user by `user.external_id`.
+    CreateUser {
+        /// The placeholder id later changes use for this user.
+        placeholder: String,
+        /// The user to create (its `id` is empty).
+        user: User,
+    },
+    /// Write the listed attributes of an existing user (and its external id, which marks
+    /// it as ours when it is adopted).
+    UpdateUser {
+        /// The target id.
+        id: String,
+        /// The desired user; only `fields` and `external_id` are written.
+        user: User,
+        /// The mapped attributes to write.
+        fields: Vec<TargetField>,
+    },
+    /// Set `active = false`.
+    DeactivateUser {
+        /// The target id.
+        id: String,
+    },
+    /// Delete a user.
+    DeleteUser {
+        /// The target id.
+        id: String,
+    },
+    /// Create a group (empty: members follow in [`Operation::AddMembers`]).
+    CreateGroup {
+        /// The placeholder id later changes use for this group.
+        placeholder: String,
+        /// The group to create (its `id` is empty).
+        group: Group,
+    },
+    /// Write the name, description and external id of an existing group.
+    UpdateGroup {
+        /// The target id.
+        id: String,
+        /// The desired group.
+        group: Group,
+    },
+    /// Delete a group.
+    DeleteGroup {
+        /// The target id.
+        id: String,
+    },
+    /// Add members to a group, at most the target's `max_members_per_request`.
+    AddMembers {
+        /// The group.
+        group: R,
+        /// The users to add.
+        users: Vec<R>,
+    },
+    /// Remove members from a group, at most the target's `max_members_per_request`.
+    RemoveMembers {
+        /// The group.
+        group: R,
+        /// The users to remove.
+        users: Vec<R>,
+    },
+}
+
+impl<R> Operation<R> {
+    /// The operation's kind in snake case, as in JSON and in call counts.
+    ///
+    /// ```
+    /// use provisioning_core::plan::Operation;
+    /// let op: Operation<String> = Operation::DeleteGroup { id: "g1".into() };
+    /// assert_eq!(op.kind(), "delete_group");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Operation::CreateUser { .. } => "create_user",
+            Operation::UpdateUser { .. } => "update_user",
+            Operation::DeactivateUser { .. } => "deactivate_user",
+            Operation::DeleteUser { .. } => "delete_user",
+            Operation::CreateGroup { .. } => "create_group",
+            Operation::UpdateGroup { .. } => "update_group",
+            Operation::DeleteGroup { .. } => "delete_group",
+            Operation::AddMembers { .. } => "add_members",
+            Operation::RemoveMembers { .. } => "remove_members",
+        }
+    }
+
+    /// The step of the apply this operation belongs to.
+    pub fn phase(&self) -> Phase {
+        match self {
+            Operation::CreateUser { .. } | Operation::UpdateUser { .. } => Phase::Users,
+            Operation::CreateGroup { .. } | Operation::UpdateGroup { .. } => Phase::Groups,
+            Operation::AddMembers { .. } => Phase::AddMembers,
+            Operation::RemoveMembers { .. } => Phase::RemoveMembers,
+            Operation::DeactivateUser { .. } | Operation::DeleteUser { .. } => {
+                Phase::DeprovisionUsers
+            }
+            Operation::DeleteGroup { .. } => Phase::DeleteGroups,
+        }
+    }
+
+    /// Whether the operation deactivates or deletes (counted by the deletion guard).
+    pub fn is_destructive(&self) -> bool {
+        matches!(
+            self,
+            Operation::DeactivateUser { .. }
+                | Operation::DeleteUser { .. }
+                | Operation::DeleteGroup { .. }
+        )
+    }
+}
+
+/// The steps of an apply, in order; every change of one step finishes before the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Create and update users.
+    Users,
+    /// Create, rename and adopt groups.
+    Groups,
+    /// Add memberships.
+    AddMembers,
+    /// Remove memberships.
+    RemoveMembers,
+    /// Deactivate or delete users.
+    DeprovisionUsers,
+    /// Delete groups.
+    DeleteGroups,
+}
+
+/// Why a change is in the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+#[non_exhaustive]
+pub enum Reason {
+    /// In the source scope, not at the target.
+    NotAtTarget,
+    /// These mapped attributes differ from the source.
+    AttributesDiffer {
+        /// The differing target attributes.
+        fields: Vec<TargetField>,
+    },
+    /// An unowned target object with the same name is taken over.
+    AdoptedByName,
+    /// The group was renamed at the source.
+    Renamed {
+        /// The target's current name.
+        from: String,
+    },
+    /// Members of the source group missing from the target group.
+    MembersMissing,
+    /// Members of the target group no longer in the source group.
+    MembersNoLongerInSource,
+    /// The user is in no managed group of the source scope any more.
+    LeftScope,
+    /// The group was deleted at the source.
+    DeletedAtSource,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::NotAtTarget => f.write_str("in the source, not at the target"),
+            Reason::AttributesDiffer { fields } => {
+                f.write_str("differs in ")?;
+                write_fields(f, fields)
+            }
+            Reason::AdoptedByName => {
+                f.write_str("an unowned target object of the same name is taken over")
+            }
+            Reason::Renamed { from } => write!(f, "renamed at the source (was {from:?})"),
+            Reason::MembersMissing => {
+                f.write_str("members of the source group missing at the target")
+            }
+            Reason::MembersNoLongerInSource => f.write_str("no longer members at the source"),
+            Reason::LeftScope => f.write_str("no longer in the source scope"),
+            Reason::DeletedAtSource => f.write_str("deleted at the source"),
+        }
+    }
+}
+
+fn write_fields(f: &mut fmt::Formatter<'_>, fields: &[TargetField]) -> fmt::Result {
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        match field {
+            TargetField::UserName => f.write_str("userName")?,
+            TargetField::DisplayName => f.write_str("displayName")?,
+            TargetField::GivenName => f.write_str("name.givenName")?,
+            TargetField::FamilyName => f.write_str("name.familyName")?,
+            TargetField::Email => f.write_str("emails")?,
+            TargetField::Phone => f.write_str("phoneNumbers")?,
+            TargetField::Active => f.write_str("active")?,
+            TargetField::Attribute(name) => f.write_str(name)?,
+        }
+    }
+    Ok(())
+}
+
+/// One change of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedChange {
+    /// Position in the plan, from 0; other changes' `depends_on` refer to it.
+    pub id: usize,
+    /// Who or what it concerns, for people: a userName or a group name.
+    pub subject: String,
+    /// The write.
+    pub operation: Operation<Ref>,
+    /// Why.
+    pub reason: Reason,
+    /// Changes that must succeed first (the creates of the objects it refers to).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<usize>,
+}
+
+/// Why something the engine would otherwise do is left undone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// The target requires given and family names and the user lacks one.
+    MissingNames,
+    /// The name matches the policy's exclusion patterns.
+    Excluded,
+    /// The target object carries another tool's ownership mark.
+    OwnedByOtherIssuer {
+        /// The other issuer.
+        issuer: String,
+    },
+    /// A target object of the same name exists and adoption is turned off.
+    AdoptionDisabled,
+    /// Two source objects map to the same target name.
+    DuplicateName,
+    /// The group has no members to sync, and empty groups are not created.
+    EmptyGroup,
+    /// The group left the source scope: it and its memberships are left as they are.
+    LeftScope,
+    /// The target cannot rename groups.
+    CannotRenameGroup,
+    /// The target cannot change a user's userName.
+    CannotRenameUser,
+    /// Deprovisioning is not allowed by the policy (`allow_deprovision`).
+    DeprovisionNotAllowed {
+        /// What would have been done: `deactivate_user`, `delete_user` or `delete_group`.
+        would: String,
+    },
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::MissingNames => {
+                f.write_str("the target requires given and family names; set both at the source")
+            }
+            SkipReason::Excluded => f.write_str("matches an exclusion pattern"),
+            SkipReason::OwnedByOtherIssuer { issuer } => {
+                write!(f, "owned by another tool (external id issuer {issuer:?})")
+            }
+            SkipReason::AdoptionDisabled => {
+                f.write_str("an object of the same name exists at the target and adoption is off")
+            }
+            SkipReason::DuplicateName => {
+                f.write_str("another source object maps to the same target name")
+            }
+            SkipReason::EmptyGroup => {
+                f.write_str("no members to sync; empty groups are not created")
+            }
+            SkipReason::LeftScope => f.write_str(
+                "left the source scope; the group and its memberships are left as they are",
+            ),
+            SkipReason::CannotRenameGroup => f.write_str("the target cannot rename groups"),
+            SkipReason::CannotRenameUser => f.write_str("the target cannot change a userName"),
+            SkipReason::DeprovisionNotAllowed { would } => write!(
+                f,
+                "would {}; deprovisioning needs the policy's allow_deprovision",
+                would.replace('_', " ")
+            ),
+        }
+    }
+}
+
+/// Something the plan leaves undone, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// A userName or a group name.
+    pub subject: String,
+    /// Why.
+    #[serde(flatten)]
+    pub reason: SkipReason,
+}
+
+/// Why a plan must not be applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "abort")]
+#[non_exhaustive]
+pub enum Abort {
+    /// The source read returned no user and no group: most likely a wrong scope or a
+    /// failed read, never a reason to deprovision everyone.
+    EmptySource,
+    /// The plan would deprovision more than the deletion guard allows.
+    DeletionGuard {
+        /// Deactivations and deletions planned.
+        destructive: usize,
+        /// Users and groups at the target.
+        target_size: usize,
+        /// The guard's absolute bound.
+        max_count: Option<usize>,
+        /// The guard's percentage bound.
+        max_percent: f64,
+    },
+}
+
+impl fmt::Display for Abort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Abort::EmptySource => f.write_str(
+                "the source returned no users and no groups; check the scope and the source \
+                 credentials (nothing was written)",
+            ),
+            Abort::DeletionGuard {
+                destructive,
+                target_size,
+                max_count,
+                max_percent,
+            } => {
+                write!(
+                    f,
+                    "the plan would deactivate or delete {destructive} of {target_size} target \
+                     objects, more than the deletion guard allows ({max_percent}%"
+                )?;
+                if let Some(max) = max_count {
+                    write!(f, ", at most {max}")?;
+                }
+                f.write_str(
+                    "); review the plan and raise the guard if it is right (nothing was written)",
+                )
+            }
+        }
+    }
+}
+
+/// The outcome of planning. See the [module documentation](self).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Plan {
+    /// The changes, in the order they run.
+    pub changes: Vec<PlannedChange>,
+    /// What is left undone, and why.
+    pub skipped: Vec<Skipped>,
+    /// Set when the plan must not be applied.
+    pub abort: Option<Abort>,
+}
+
+impl Plan {
+    /// Whether the plan changes nothing.
+    ///
+    /// ```
+    /// assert!(provisioning_core::plan::Plan::default().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// Number of changes per operation kind.
+    ///
+    /// ```
+    /// assert!(provisioning_core::plan::Plan::default().counts().is_empty());
+    /// ```
+    pub fn counts(&self) -> BTreeMap<&'static str, usize> {
+        let mut counts = BTreeMap::new();
+        for change in &self.changes {
+            *counts.entry(change.operation.kind()).or_default() += 1;
+        }
+        counts
+    }
+
+    /// Deactivations and deletions in the plan.
+    pub fn destructive_count(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.operation.is_destructive())
+            .count()
+    }
+}
+
+/// Computes the plan that makes `target` match `source` under `policy`. Pure and
+/// deterministic: the same inputs always give the same plan.
+///
+/// See the [module documentation](self) for an example.
+pub fn plan(source: &Snapshot, target: &Snapshot, caps: &Capabilities, policy: &Policy) -> Plan {
+    if source.is_empty() {
+        return Plan {
+            abort: Some(Abort::EmptySource),
+            ..Plan::default()
+        };
+    }
+    let mut planner = Planner::new(target, caps, policy);
+    planner.users(source);
+    planner.deprovision_users();
+    if policy.manage_groups {
+        planner.groups(source);
+    }
+    planner.finish(target.users.len() + target.groups.len())
+}
+
+/// A change before ids and dependencies are assigned.
+struct Draft {
+    subject: String,
+    operation: Operation<Ref>,
+    reason: Reason,
+}
+
+struct Planner<'a> {
+    target: &'a Snapshot,
+    caps: &'a Capabilities,
+    policy: &'a Policy,
+    drafts: Vec<Draft>,
+    skipped: Vec<Skipped>,
+    /// Source user id → the target user it maps to, for users we manage.
+    user_refs: HashMap<&'a str, Ref>,
+    /// Target user ids of skipped or excluded source users: never changed, never removed.
+    untouchable_targets: BTreeSet<&'a str>,
+    /// Target user ids claimed by a source user.
+    claimed_users: BTreeSet<&'a str>,
+    new_users: usize,
+    new_groups: usize,
+}
+
+fn lower(s: &str) -> String {
+    s.to_lowercase()
+}
+
+impl<'a> Planner<'a> {
+    fn new(target: &'a Snapshot, caps: &'a Capabilities, policy: &'a Policy) -> Self {
+        Self {
+            target,
+            caps,
+            policy,
+            drafts: Vec::new(),
+            skipped: Vec::new(),
+            user_refs: HashMap::new(),
+            untouchable_targets: BTreeSet::new(),
+            claimed_users: BTreeSet::new(),
+            new_users: 0,
+            new_groups: 0,
+        }
+    }
+
+    fn owned(&self, external_id: Option<&ExternalId>) -> bool {
+        external_id.is_some_and(|e| e.issuer == self.policy.issuer)
+    }
+
+    fn skip(&mut self, subject: impl Into<String>, reason: SkipReason) {
+        self.skipped.push(Skipped {
+            subject: subject.into(),
+            reason,
+        });
+    }
+
+    fn push(&mut self, subject: impl Into<String>, operation: Operation<Ref>, reason: Reason) {
+        self.drafts.push(Draft {
+            subject: subject.into(),
+            operation,
+            reason,
+        });
+    }
+
+    fn users(&mut self, source: &'a Snapshot) {
+        let target = self.target;
+        let mut by_link: HashMap<&str, &User> = HashMap::new();
+        let mut by_name: HashMap<String, &User> = HashMap::new();
+        for user in &target.users {
+            if let Some(link) = user
+                .external_id
+                .as_ref()
+                .filter(|l| l.issuer == self.policy.issuer)
+            {
+                by_link.insert(link.id.as_str(), user);
+            }
+            by_name.insert(lower(&user.user_name), user);
+        }
+
+        let mut sources: Vec<&User> = source.users.iter().collect();
+        sources.sort_by(|a, b| (&a.user_name, &a.id).cmp(&(&b.user_name, &b.id)));
+        for s in sources {
+            let mut desired = self.policy.mapping.map_user(s);
+            desired.external_id = Some(ExternalId::new(&self.policy.issuer, &s.id));
+            let subject = desired.user_name.clone();
+            let existing = by_link.get(s.id.as_str()).copied();
+            let named = by_name.get(&lower(&desired.user_name)).copied();
+
+            if self.policy.is_excluded_user(&desired.user_name) {
+                self.skip(subject, SkipReason::Excluded);
+                if let Some(t) = existing.or(named) {
+                    self.untouchable_targets.insert(&t.id);
+                }
+                continue;
+            }
+            if self.caps.requires_names
+                && (desired.given_name.is_none() || desired.family_name.is_none())
+            {
+                self.skip(subject, SkipReason::MissingNames);
+                if let Some(t) = existing.or(named) {
+                    self.untouchable_targets.insert(&t.id);
+                }
+                continue;
+            }
+
+            let (found, adopted) = match (existing, named) {
+                (Some(t), _) => (Some(t), false),
+                (None, Some(t)) => match &t.external_id {
+                    Some(link) if link.issuer != self.policy.issuer => {
+                        let issuer = link.issuer.clone();
+                        self.untouchable_targets.insert(&t.id);
+                        self.skip(subject, SkipReason::OwnedByOtherIssuer { issuer });
+                        continue;
+                    }
+                    // Ours, but linked to another source id (the user was re-created at
+                    // the source): take it over like an unowned one.
+                    Some(_) => (Some(t), true),
+                    None if !self.policy.adopt_existing_users => {
+                        self.untouchable_targets.insert(&t.id);
+                        self.skip(subject, SkipReason::AdoptionDisabled);
+                        continue;
+                    }
+                    None => (Some(t), true),
+                },
+                (None, None) => (None, false),
+            };
+
+            match found {
+                Some(t) if !self.claimed_users.insert(&t.id) => {
+                    self.skip(subject, SkipReason::DuplicateName);
+                }
+                Some(t) => {
+                    self.user_refs.insert(&s.id, Ref::Existing(t.id.clone()));
+                    let mut fields = self.policy.mapping.differences(&desired, t);
+                    if !self.caps.can_rename_users && fields.contains(&TargetField::UserName) {
+                        fields.retain(|f| *f != TargetField::UserName);
+                        self.skip(subject.clone(), SkipReason::CannotRenameUser);
+                    }
+                    let reason = if adopted {
+                        Reason::AdoptedByName
+                    } else {
+                        Reason::AttributesDiffer {
+                            fields: fields.clone(),
+                        }
+                    };
+                    if adopted || !fields.is_empty() {
+                        desired.id = t.id.clone();
+                        let id = t.id.clone();
+                        self.push(
+                            subject,
+                            Operation::UpdateUser {
+                                id,
+                                user: desired,
+                                fields,
+                            },
+                            reason,
+                        );
+                    }
+                }
+                None => {
+                    self.new_users += 1;
+                    let placeholder = format!("new-user-{}", self.new_users);
+                    self.user_refs.insert(&s.id, Ref::New(placeholder.clone()));
+                    self.push(
+                        subject,
+                        Operation::CreateUser {
+                            placeholder,
+                            user: desired,
+                        },
+                        Reason::NotAtTarget,
+                    );
+                }
+            }
+        }
+    }
+
+    fn deprovision_users(&mut self) {
+        let target = self.target;
+        let mut leaving: Vec<&User> = target
+            .users
+            .iter()
+            .filter(|t| self.owned(t.external_id.as_ref()))
+            .filter(|t| !self.claimed_users.contains(t.id.as_str()))
+            .filter(|t| !self.untouchable_targets.contains(t.id.as_str()))
+            .filter(|t| !self.policy.is_excluded_user(&t.user_name))
+            .collect();
+        leaving.sort_by(|a, b| (&a.user_name, &a.id).cmp(&(&b.user_name, &b.id)));
+        for t in leaving {
+            let id = t.id.clone();
+            let operation = match self.policy.deprovision {
+                Deprovision::Delete if self.caps.can_delete_users => Operation::DeleteUser { id },
+                _ if t.active => Operation::DeactivateUser { id },
+                _ => continue,
+            };
+            if self.policy.allow_deprovision {
+                self.push(t.user_name.clone(), operation, Reason::LeftScope);
+            } else {
+                let would = operation.kind().to_owned();
+                self.skip(
+                    t.user_name.clone(),
+                    SkipReason::DeprovisionNotAllowed { would },
+                );
+            }
+        }
+    }
+
+    fn groups(&mut self, source: &'a Snapshot) {
+        let target = self.target;
+        let policy = self.policy;
+        let mut by_link: HashMap<&str, &Group> = HashMap::new();
+        let mut by_name: HashMap<&str, &Group> = HashMap::new();
+        for group in &target.groups {
+            if let Some(link) = group
+                .external_id
+                .as_ref()
+                .filter(|l| l.issuer == policy.issuer)
+            {
+                by_link.insert(link.id.as_str(), group);
+            }
+            by_name.entry(group.display_name.as_str()).or_insert(group);
+        }
+        let mut target_members: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+        for m in &target.memberships {
+            target_members
+                .entry(m.group_id.as_str())
+                .or_default()
+                .insert(m.user_id.as_str());
+        }
+        let mut source_members: HashMap<&str, Vec<&str>> = HashMap::new();
+        for m in &source.memberships {
+            source_members
+                .entry(m.group_id.as_str())
+                .or_default()
+                .push(m.user_id.as_str());
+        }
+
+        let mut claimed: BTreeSet<&str> = BTreeSet::new();
+        let mut sources: Vec<&Group> = source.groups.iter().collect();
+        sources.sort_by(|a, b| (&a.display_name, &a.id).cmp(&(&b.display_name, &b.id)));
+        for g in sources {
+            let subject = g.display_name.clone();
+            if policy.is_excluded_group(&g.display_name) {
+                self.skip(subject, SkipReason::Excluded);
+                if let Some(t) = by_link
+                    .get(g.id.as_str())
+                    .or(by_name.get(g.display_name.as_str()))
+                {
+                    claimed.insert(&t.id);
+                }
+                continue;
+            }
+            let desired_members: BTreeSet<Ref> = source_members
+                .get(g.id.as_str())
+                .into_iter()
+                .flatten()
+                .filter_map(|uid| self.user_refs.get(uid).cloned())
+                .collect();
+            let mut desired = g.clone();
+            desired.external_id = Some(ExternalId::new(&policy.issuer, &g.id));
+
+            let existing = by_link.get(g.id.as_str()).copied();
+            let named = by_name.get(g.display_name.as_str()).copied();
+            let (found, adopted) = match (existing, named) {
+                (Some(t), _) => (Some(t), false),
+                (None, Some(t)) => match &t.external_id {
+                    Some(link) if link.issuer != policy.issuer => {
+                        let issuer = link.issuer.clone();
+                        claimed.insert(&t.id);
+                        self.skip(subject, SkipReason::OwnedByOtherIssuer { issuer });
+                        continue;
+                    }
+                    None if !policy.adopt_existing_groups => {
+                        claimed.insert(&t.id);
+                        self.skip(subject, SkipReason::AdoptionDisabled);
+                        continue;
+                    }
+                    _ => (Some(t), true),
+                },
+                (None, None) => (None, false),
+            };
+
+            let group_ref = match found {
+                Some(t) if !claimed.insert(&t.id) => {
+                    self.skip(subject, SkipReason::DuplicateName);
+                    continue;
+                }
+                Some(t) => {
+                    let renamed = t.display_name != desired.display_name;
+                    let described =
+                        desired.description.is_some() && t.description != desired.description;
+                    if renamed && !self.caps.can_rename_groups {
+                        self.skip(subject.clone(), SkipReason::CannotRenameGroup);
+                        desired.display_name = t.display_name.clone();
+                    }
+                    let renamed = renamed && self.caps.can_rename_groups;
+                    if adopted || renamed || described {
+                        let reason = if adopted {
+                            Reason::AdoptedByName
+                        } else if renamed {
+                            Reason::Renamed {
+                                from: t.display_name.clone(),
+                            }
+                        } else {
+                            Reason::AttributesDiffer {
+                                fields: vec![TargetField::Attribute("description".into())],
+                            }
+                        };
+                        desired.id = t.id.clone();
+                        let id = t.id.clone();
+                        self.push(
+                            subject.clone(),
+                            Operation::UpdateGroup { id, group: desired },
+                            reason,
+                        );
+                    }
+                    Ref::Existing(t.id.clone())
+                }
+                None => {
+                    if desired_members.is_empty() && !policy.create_empty_groups {
+                        self.skip(subject, SkipReason::EmptyGroup);
+                        continue;
+                    }
+                    self.new_groups += 1;
+                    let placeholder = format!("new-group-{}", self.new_groups);
+                    desired.id = String::new();
+                    self.push(
+                        subject.clone(),
+                        Operation::CreateGroup {
+                            placeholder: placeholder.clone(),
+                            group: desired,
+                        },
+                        Reason::NotAtTarget,
+                    );
+                    Ref::New(placeholder)
+                }
+            };
+
+            let current: BTreeSet<Ref> = match &group_ref {
+                Ref::Existing(id) => target_members
+                    .get(id.as_str())
+                    .into_iter()
+                    .flatten()
+                    .map(|u| Ref::Existing((*u).to_owned()))
+                    .collect(),
+                Ref::New(_) => BTreeSet::new(),
+            };
+            let add: Vec<Ref> = desired_members.difference(&current).cloned().collect();
+            let remove: Vec<Ref> = current
+                .difference(&desired_members)
+                .filter(|r| match r {
+                    Ref::Existing(id) => !self.untouchable_targets.contains(id.as_str()),
+                    Ref::New(_) => true,
+                })
+                .cloned()
+                .collect();
+            let chunk = self.caps.max_members_per_request.max(1);
+            for users in add.chunks(chunk) {
+                let operation = Operation::AddMembers {
+                    group: group_ref.clone(),
+                    users: users.to_vec(),
+                };
+                self.push(subject.clone(), operation, Reason::MembersMissing);
+            }
+            for users in remove.chunks(chunk) {
+                let operation = Operation::RemoveMembers {
+                    group: group_ref.clone(),
+                    users: users.to_vec(),
+                };
+                self.push(subject.clone(), operation, Reason::MembersNoLongerInSource);
+            }
+        }
+
+        let mut leftover: Vec<&Group> = target
+            .groups
+            .iter()
+            .filter(|t| self.owned(t.external_id.as_ref()))
+            .filter(|t| !claimed.contains(t.id.as_str()))
+            .filter(|t| !policy.is_excluded_group(&t.display_name))
+            .collect();
+        leftover.sort_by(|a, b| (&a.display_name, &a.id).cmp(&(&b.display_name, &b.id)));
+        for t in leftover {
+            let source_id = t
+                .external_id
+                .as_ref()
+                .map(|l| l.id.as_str())
+                .unwrap_or_default();
+            if source.groups_out_of_scope.contains(source_id) {
+                self.skip(t.display_name.clone(), SkipReason::LeftScope);
+            } else if policy.allow_deprovision {
+                let operation = Operation::DeleteGroup { id: t.id.clone() };
+                self.push(t.display_name.clone(), operation, Reason::DeletedAtSource);
+            } else {
+                let would = "delete_group".to_owned();
+                self.skip(
+                    t.display_name.clone(),
+                    SkipReason::DeprovisionNotAllowed { would },
+                );
+            }
+        }
+    }
+
+    fn finish(self, target_size: usize) -> Plan {
+        let mut drafts = self.drafts;
+        // Stable: keeps the planner's deterministic order within each phase.
+        drafts.sort_by_key(|d| d.operation.phase());
+        let mut creators: HashMap<String, usize> = HashMap::new();
+        let mut changes = Vec::with_capacity(drafts.len());
+        for (id, draft) in drafts.into_iter().enumerate() {
+            let mut depends_on = Vec::new();
+            match &draft.operation {
+                Operation::CreateUser { placeholder, .. }
+                | Operation::CreateGroup { placeholder, .. } => {
+                    creators.insert(placeholder.clone(), id);
+                }
+                Operation::AddMembers { group, users }
+                | Operation::RemoveMembers { group, users } => {
+                    for r in std::iter::once(group).chain(users) {
+                        if let Ref::New(placeholder) = r
+                            && let Some(&creator) = creators.get(placeholder)
+                        {
+                            depends_on.push(creator);
+                        }
+                    }
+                    depends_on.sort_unstable();
+                    depends_on.dedup();
+                }
+                _ => {}
+            }
+            changes.push(PlannedChange {
+                id,
+                subject: draft.subject,
+                operation: draft.operation,
+                reason: draft.reason,
+                depends_on,
+            });
+        }
+        let mut plan = Plan {
+            changes,
+            skipped: self.skipped,
+            abort: None,
+        };
+        let destructive = plan.destructive_count();
+        let guard = self.policy.deletion_guard;
+        if !guard.allows(destructive, target_size) {
+            plan.abort = Some(Abort::DeletionGuard {
+                destructive,
+                target_size,
+                max_count: guard.max_count,
+                max_percent: guard.max_percent,
+            });
+        }
+        plan
+    }
+}

@@ -1,0 +1,57 @@
+//! One sync, end to end: read the source and the target, plan, and (unless it is a dry run)
+//! apply.
+//!
+//! A dry run is [`plan_sync`] alone: it takes the target as a `&dyn TargetReader`, a type
+//! with no write method, so it cannot write. Applying needs a `&dyn Target` and goes through
+//! [`apply`](crate::apply::apply), which refuses a plan that a guard aborted.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+//! use provisioning_core::memory::MemoryDirectory;
+//! use provisioning_core::model::{Scope, User};
+//! use provisioning_core::policy::Policy;
+//! use provisioning_core::sync::plan_sync;
+//!
+//! let source = MemoryDirectory::default();
+//! source.insert_user(User::new("u1", "ada@example.com"));
+//! let target = MemoryDirectory::default();
+//! let plan = plan_sync(&source, &Scope::All, &target, &Policy::default()).await?;
+//! assert_eq!(plan.changes.len(), 1);
+//! assert_eq!(target.writes(), 0);
+//! # Ok::<(), provisioning_core::sync::SyncError>(())
+//! # }).unwrap();
+//! ```
+
+use crate::connector::{ConnectorError, Source, TargetReader};
+use crate::model::Scope;
+use crate::plan::{Plan, plan};
+use crate::policy::Policy;
+
+/// A sync that could not be planned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// Reading the source failed: nothing was planned or written.
+    #[error("could not read the source directory (nothing was written)")]
+    SourceRead(#[source] ConnectorError),
+    /// Reading the target failed: nothing was planned or written.
+    #[error("could not read the target directory (nothing was written)")]
+    TargetRead(#[source] ConnectorError),
+}
+
+/// Reads `source` within `scope` and `target`, and plans the changes. Writes nothing.
+///
+/// # Errors
+///
+/// [`SyncError`] when either read fails. An empty source is not an error here: the plan
+/// comes back with [`Abort::EmptySource`](crate::plan::Abort::EmptySource) so it can be shown.
+pub async fn plan_sync(
+    source: &dyn Source,
+    scope: &Scope,
+    target: &dyn TargetReader,
+    policy: &Policy,
+) -> Result<Plan, SyncError> {
+    let wanted = source.read(scope).await.map_err(SyncError::SourceRead)?;
+    let actual = target.read().await.map_err(SyncError::TargetRead)?;
+    Ok(plan(&wanted, &actual, &target.capabilities(), policy))
+}
