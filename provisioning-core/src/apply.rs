@@ -330,15 +330,15 @@ impl Run<'_> {
 
     fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         let max = self.options.max_backoff;
-        if let Some(wait) = retry_after {
-            return wait.min(max);
-        }
         let ceiling = self
             .options
             .base_backoff
             .saturating_mul(1u32 << (attempt - 1).min(16))
             .min(max);
-        ceiling.mul_f64(fastrand::f64())
+        let jitter = ceiling.mul_f64(fastrand::f64());
+        // The server's hint is the least we wait; the jitter keeps concurrent writers that
+        // got the same hint from waking together and colliding again.
+        retry_after.map_or(jitter, |wait| (wait + jitter).min(max))
     }
 
     /// A create conflicted: the object exists. Look it up and take it over, so that a
