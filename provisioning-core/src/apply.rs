@@ -424,12 +424,15 @@ fn refuse_foreign(
     ours: Option<&crate::model::ExternalId>,
     conflict: ConnectorError,
 ) -> Result<(), ConnectorError> {
-    match (existing, ours) {
-        (Some(theirs), Some(ours)) if theirs.issuer != ours.issuer => Err(ConnectorError::new(
+    // Only an unowned object, or the very one we mirror, may be taken over: never another
+    // tool's, nor ours mirroring a different source object.
+    match existing {
+        Some(theirs) if Some(theirs) != ours => Err(ConnectorError::new(
             ErrorClass::Conflict,
             format!(
-                "{conflict}; the existing object belongs to another tool (issuer {:?}) and is left alone",
-                theirs.issuer
+                "{conflict}; the existing object is linked elsewhere (issuer {:?}, id {:?}) and is \
+                 left alone: resolve the name clash at the source or the target",
+                theirs.issuer, theirs.id
             ),
         )),
         _ => Ok(()),

@@ -148,8 +148,10 @@ impl<R> Operation<R> {
     /// The step of the apply this operation belongs to.
     pub fn phase(&self) -> Phase {
         match self {
-            Operation::CreateUser { .. } | Operation::UpdateUser { .. } => Phase::Users,
-            Operation::CreateGroup { .. } | Operation::UpdateGroup { .. } => Phase::Groups,
+            Operation::UpdateUser { .. } => Phase::UpdateUsers,
+            Operation::CreateUser { .. } => Phase::CreateUsers,
+            Operation::UpdateGroup { .. } => Phase::UpdateGroups,
+            Operation::CreateGroup { .. } => Phase::CreateGroups,
             Operation::AddMembers { .. } => Phase::AddMembers,
             Operation::RemoveMembers { .. } => Phase::RemoveMembers,
             Operation::DeactivateUser { .. } | Operation::DeleteUser { .. } => {
@@ -174,10 +176,14 @@ impl<R> Operation<R> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
-    /// Create and update users.
-    Users,
-    /// Create, rename and adopt groups.
-    Groups,
+    /// Update (and adopt) users first: a rename may free the name a create needs.
+    UpdateUsers,
+    /// Create users.
+    CreateUsers,
+    /// Rename and adopt groups first: a rename may free the name a create needs.
+    UpdateGroups,
+    /// Create groups.
+    CreateGroups,
     /// Add memberships.
     AddMembers,
     /// Remove memberships.
@@ -525,116 +531,153 @@ impl<'a> Planner<'a> {
         });
     }
 
+    /// Users in two passes, so that the outcome does not depend on the order of names:
+    /// first every source user already linked to a target user claims it (and, renamed,
+    /// the name it will have); then the others match by name against the names the target
+    /// will hold, adopt, or are created.
     fn users(&mut self, source: &'a Snapshot) {
         let target = self.target;
+        let issuer = self.policy.issuer.as_str();
         let mut by_link: HashMap<&str, &User> = HashMap::new();
-        let mut by_name: HashMap<String, &User> = HashMap::new();
         for user in &target.users {
-            if let Some(link) = user
-                .external_id
-                .as_ref()
-                .filter(|l| l.issuer == self.policy.issuer)
-            {
+            if let Some(link) = user.external_id.as_ref().filter(|l| l.issuer == issuer) {
                 by_link.insert(link.id.as_str(), user);
             }
-            by_name.insert(lower(&user.user_name), user);
         }
 
         let mut sources: Vec<&User> = source.users.iter().collect();
         sources.sort_by(|a, b| (&a.user_name, &a.id).cmp(&(&b.user_name, &b.id)));
+
+        // Screen: exclusions and required names.
+        let mut candidates: Vec<(&User, User)> = Vec::new();
         for s in sources {
             let mut desired = self.policy.mapping.map_user(s);
-            desired.external_id = Some(ExternalId::new(&self.policy.issuer, &s.id));
-            let subject = desired.user_name.clone();
-            let existing = by_link.get(s.id.as_str()).copied();
-            let named = by_name.get(&lower(&desired.user_name)).copied();
-
-            if self.policy.is_excluded_user(&desired.user_name) {
-                self.skip(subject, SkipReason::Excluded);
-                if let Some(t) = existing.or(named) {
-                    self.untouchable_targets.insert(&t.id);
-                }
-                continue;
-            }
-            if self.caps.requires_names
+            desired.external_id = Some(ExternalId::new(issuer, &s.id));
+            let reason = if self.policy.is_excluded_user(&desired.user_name) {
+                SkipReason::Excluded
+            } else if self.caps.requires_names
                 && (desired.given_name.is_none() || desired.family_name.is_none())
             {
-                self.skip(subject, SkipReason::MissingNames);
-                if let Some(t) = existing.or(named) {
-                    self.untouchable_targets.insert(&t.id);
-                }
+                SkipReason::MissingNames
+            } else {
+                candidates.push((s, desired));
                 continue;
-            }
-
-            let (found, adopted) = match (existing, named) {
-                (Some(t), _) => (Some(t), false),
-                (None, Some(t)) => match &t.external_id {
-                    Some(link) if link.issuer != self.policy.issuer => {
-                        let issuer = link.issuer.clone();
-                        self.untouchable_targets.insert(&t.id);
-                        self.skip(subject, SkipReason::OwnedByOtherIssuer { issuer });
-                        continue;
-                    }
-                    // Ours, but linked to another source id (the user was re-created at
-                    // the source): take it over like an unowned one.
-                    Some(_) => (Some(t), true),
-                    None if !self.policy.adopt_existing_users => {
-                        self.untouchable_targets.insert(&t.id);
-                        self.skip(subject, SkipReason::AdoptionDisabled);
-                        continue;
-                    }
-                    None => (Some(t), true),
-                },
-                (None, None) => (None, false),
             };
+            if let Some(t) = by_link.get(s.id.as_str()) {
+                self.untouchable_targets.insert(&t.id);
+            }
+            self.skip(desired.user_name, reason);
+        }
 
-            match found {
-                Some(t) if !self.claimed_users.insert(&t.id) => {
-                    self.skip(subject, SkipReason::DuplicateName);
-                }
-                Some(t) => {
-                    self.user_refs.insert(&s.id, Ref::Existing(t.id.clone()));
-                    let mut fields = self.policy.mapping.differences(&desired, t);
-                    if !self.caps.can_rename_users && fields.contains(&TargetField::UserName) {
-                        fields.retain(|f| *f != TargetField::UserName);
-                        self.skip(subject.clone(), SkipReason::CannotRenameUser);
-                    }
-                    let reason = if adopted {
-                        Reason::AdoptedByName
+        // Pass 1: linked users claim their target user and its final name.
+        let mut taken: HashMap<String, &str> = HashMap::new(); // final name → source id
+        let mut linked: Vec<(&User, User, &User)> = Vec::new();
+        let mut unlinked: Vec<(&User, User)> = Vec::new();
+        for (s, desired) in candidates {
+            match by_link.get(s.id.as_str()) {
+                Some(t) if self.claimed_users.insert(&t.id) => {
+                    let name = if self.caps.can_rename_users {
+                        &desired.user_name
                     } else {
-                        Reason::AttributesDiffer {
-                            fields: fields.clone(),
-                        }
+                        &t.user_name
                     };
-                    if adopted || !fields.is_empty() {
-                        desired.id = t.id.clone();
-                        let id = t.id.clone();
-                        self.push(
-                            subject,
-                            Operation::UpdateUser {
-                                id,
-                                user: desired,
-                                fields,
-                            },
-                            reason,
-                        );
-                    }
+                    taken.insert(lower(name), &s.id);
+                    linked.push((s, desired, t));
                 }
-                None => {
-                    self.new_users += 1;
-                    let placeholder = format!("new-user-{}", self.new_users);
-                    self.user_refs.insert(&s.id, Ref::New(placeholder.clone()));
-                    self.push(
-                        subject,
-                        Operation::CreateUser {
-                            placeholder,
-                            user: desired,
-                        },
-                        Reason::NotAtTarget,
-                    );
-                }
+                _ => unlinked.push((s, desired)),
             }
         }
+        // Names unlinked target users hold now; claimed ones free theirs when renamed.
+        let mut by_name: HashMap<String, &User> = HashMap::new();
+        for user in &target.users {
+            if !self.claimed_users.contains(user.id.as_str()) {
+                by_name.insert(lower(&user.user_name), user);
+            }
+        }
+        for (s, desired, t) in linked {
+            self.user_refs.insert(&s.id, Ref::Existing(t.id.clone()));
+            self.update_user(desired, t, false);
+        }
+
+        // Pass 2: the others, by name.
+        let source_ids: BTreeSet<&str> = source.users.iter().map(|u| u.id.as_str()).collect();
+        for (s, desired) in unlinked {
+            let subject = desired.user_name.clone();
+            let name = lower(&desired.user_name);
+            // userNames are unique (case-insensitively) at every target: a second source
+            // user with the same name could only fight the first over one target user.
+            if taken.contains_key(&name) {
+                self.skip(subject, SkipReason::DuplicateName);
+                continue;
+            }
+            taken.insert(name.clone(), &s.id);
+            let Some(t) = by_name.get(&name).copied() else {
+                self.new_users += 1;
+                let placeholder = format!("new-user-{}", self.new_users);
+                self.user_refs.insert(&s.id, Ref::New(placeholder.clone()));
+                let operation = Operation::CreateUser {
+                    placeholder,
+                    user: desired,
+                };
+                self.push(subject, operation, Reason::NotAtTarget);
+                continue;
+            };
+            let refusal = match &t.external_id {
+                Some(link) if link.issuer != issuer => Some(SkipReason::OwnedByOtherIssuer {
+                    issuer: link.issuer.clone(),
+                }),
+                // Ours, mirroring another source user that still exists: the name is taken.
+                Some(link) if source_ids.contains(link.id.as_str()) => {
+                    Some(SkipReason::DuplicateName)
+                }
+                // Ours, linked to a source id that is gone (the user was re-created at the
+                // source): taken over like an unowned one.
+                Some(_) => None,
+                None if !self.policy.adopt_existing_users => Some(SkipReason::AdoptionDisabled),
+                None => None,
+            };
+            if let Some(reason) = refusal {
+                self.untouchable_targets.insert(&t.id);
+                self.skip(subject, reason);
+                continue;
+            }
+            self.claimed_users.insert(&t.id);
+            self.user_refs.insert(&s.id, Ref::Existing(t.id.clone()));
+            self.update_user(desired, t, true);
+        }
+    }
+
+    /// Plans the update of target user `t` to `desired`, if anything differs (always when
+    /// it is being adopted, to write the ownership mark).
+    fn update_user(&mut self, mut desired: User, t: &User, adopted: bool) {
+        let subject = desired.user_name.clone();
+        let mut fields = self.policy.mapping.differences(&desired, t);
+        if !self.caps.can_rename_users && fields.contains(&TargetField::UserName) {
+            fields.retain(|f| *f != TargetField::UserName);
+            desired.user_name = t.user_name.clone();
+            self.skip(subject.clone(), SkipReason::CannotRenameUser);
+        }
+        if !adopted && fields.is_empty() {
+            return;
+        }
+        let reason = if adopted {
+            Reason::AdoptedByName
+        } else {
+            Reason::AttributesDiffer {
+                fields: fields.clone(),
+            }
+        };
+        desired.id = t.id.clone();
+        let id = t.id.clone();
+        self.push(
+            subject,
+            Operation::UpdateUser {
+                id,
+                user: desired,
+                fields,
+            },
+            reason,
+        );
     }
 
     fn deprovision_users(&mut self) {
@@ -697,140 +740,130 @@ impl<'a> Planner<'a> {
                 .push(m.user_id.as_str());
         }
 
-        let mut claimed: BTreeSet<&str> = BTreeSet::new();
         let mut sources: Vec<&Group> = source.groups.iter().collect();
         sources.sort_by(|a, b| (&a.display_name, &a.id).cmp(&(&b.display_name, &b.id)));
+        let mut claimed: BTreeSet<&str> = BTreeSet::new();
+
+        // As for users, in two passes: linked groups claim their target group and its final
+        // name first, so that a rename at the source frees the old name for another group.
+        let mut taken: BTreeSet<&str> = BTreeSet::new();
+        let mut linked: Vec<(&Group, &Group)> = Vec::new();
+        let mut unlinked: Vec<&Group> = Vec::new();
         for g in sources {
-            let subject = g.display_name.clone();
+            let link = by_link.get(g.id.as_str()).copied();
             if policy.is_excluded_group(&g.display_name) {
-                self.skip(subject, SkipReason::Excluded);
-                if let Some(t) = by_link
-                    .get(g.id.as_str())
-                    .or(by_name.get(g.display_name.as_str()))
-                {
+                self.skip(g.display_name.clone(), SkipReason::Excluded);
+                if let Some(t) = link {
+                    // Left alone, under the name it has.
                     claimed.insert(&t.id);
+                    taken.insert(&t.display_name);
                 }
                 continue;
             }
-            let desired_members: BTreeSet<Ref> = source_members
+            match link {
+                Some(t) if claimed.insert(&t.id) => {
+                    let renamable = self.caps.can_rename_groups;
+                    taken.insert(if renamable {
+                        &g.display_name
+                    } else {
+                        &t.display_name
+                    });
+                    linked.push((g, t));
+                }
+                _ => unlinked.push(g),
+            }
+        }
+        let mut by_name: HashMap<&str, &Group> = HashMap::new();
+        for group in &target.groups {
+            if !claimed.contains(group.id.as_str()) {
+                by_name.entry(group.display_name.as_str()).or_insert(group);
+            }
+        }
+        let desired_members = |planner: &Self, g: &Group| -> BTreeSet<Ref> {
+            source_members
                 .get(g.id.as_str())
                 .into_iter()
                 .flatten()
-                .filter_map(|uid| self.user_refs.get(uid).cloned())
-                .collect();
-            let mut desired = g.clone();
-            desired.external_id = Some(ExternalId::new(&policy.issuer, &g.id));
+                .filter_map(|uid| planner.user_refs.get(uid).cloned())
+                .collect()
+        };
+        let current_members = |t: &Group| -> BTreeSet<Ref> {
+            target_members
+                .get(t.id.as_str())
+                .into_iter()
+                .flatten()
+                .map(|u| Ref::Existing((*u).to_owned()))
+                .collect()
+        };
 
-            let existing = by_link.get(g.id.as_str()).copied();
-            let named = by_name.get(g.display_name.as_str()).copied();
-            let (found, adopted) = match (existing, named) {
-                (Some(t), _) => (Some(t), false),
-                (None, Some(t)) => match &t.external_id {
-                    Some(link) if link.issuer != policy.issuer => {
-                        let issuer = link.issuer.clone();
-                        claimed.insert(&t.id);
-                        self.skip(subject, SkipReason::OwnedByOtherIssuer { issuer });
-                        continue;
-                    }
-                    None if !policy.adopt_existing_groups => {
-                        claimed.insert(&t.id);
-                        self.skip(subject, SkipReason::AdoptionDisabled);
-                        continue;
-                    }
-                    _ => (Some(t), true),
-                },
-                (None, None) => (None, false),
-            };
+        for (g, t) in linked {
+            self.update_group(g, t, false);
+            let wanted = desired_members(self, g);
+            self.sync_members(
+                &g.display_name,
+                Ref::Existing(t.id.clone()),
+                &wanted,
+                &current_members(t),
+            );
+        }
 
-            let group_ref = match found {
-                Some(t) if !claimed.insert(&t.id) => {
-                    self.skip(subject, SkipReason::DuplicateName);
+        let source_ids: BTreeSet<&str> = source
+            .groups
+            .iter()
+            .map(|g| g.id.as_str())
+            .chain(source.groups_out_of_scope.iter().map(String::as_str))
+            .collect();
+        for g in unlinked {
+            let subject = g.display_name.clone();
+            if !taken.insert(&g.display_name) {
+                self.skip(subject, SkipReason::DuplicateName);
+                continue;
+            }
+            let wanted = desired_members(self, g);
+            let Some(t) = by_name.get(g.display_name.as_str()).copied() else {
+                if wanted.is_empty() && !policy.create_empty_groups {
+                    self.skip(subject, SkipReason::EmptyGroup);
                     continue;
                 }
-                Some(t) => {
-                    let renamed = t.display_name != desired.display_name;
-                    let described =
-                        desired.description.is_some() && t.description != desired.description;
-                    if renamed && !self.caps.can_rename_groups {
-                        self.skip(subject.clone(), SkipReason::CannotRenameGroup);
-                        desired.display_name = t.display_name.clone();
-                    }
-                    let renamed = renamed && self.caps.can_rename_groups;
-                    if adopted || renamed || described {
-                        let reason = if adopted {
-                            Reason::AdoptedByName
-                        } else if renamed {
-                            Reason::Renamed {
-                                from: t.display_name.clone(),
-                            }
-                        } else {
-                            Reason::AttributesDiffer {
-                                fields: vec![TargetField::Attribute("description".into())],
-                            }
-                        };
-                        desired.id = t.id.clone();
-                        let id = t.id.clone();
-                        self.push(
-                            subject.clone(),
-                            Operation::UpdateGroup { id, group: desired },
-                            reason,
-                        );
-                    }
-                    Ref::Existing(t.id.clone())
-                }
-                None => {
-                    if desired_members.is_empty() && !policy.create_empty_groups {
-                        self.skip(subject, SkipReason::EmptyGroup);
-                        continue;
-                    }
-                    self.new_groups += 1;
-                    let placeholder = format!("new-group-{}", self.new_groups);
-                    desired.id = String::new();
-                    self.push(
-                        subject.clone(),
-                        Operation::CreateGroup {
-                            placeholder: placeholder.clone(),
-                            group: desired,
-                        },
-                        Reason::NotAtTarget,
-                    );
-                    Ref::New(placeholder)
-                }
-            };
-
-            let current: BTreeSet<Ref> = match &group_ref {
-                Ref::Existing(id) => target_members
-                    .get(id.as_str())
-                    .into_iter()
-                    .flatten()
-                    .map(|u| Ref::Existing((*u).to_owned()))
-                    .collect(),
-                Ref::New(_) => BTreeSet::new(),
-            };
-            let add: Vec<Ref> = desired_members.difference(&current).cloned().collect();
-            let remove: Vec<Ref> = current
-                .difference(&desired_members)
-                .filter(|r| match r {
-                    Ref::Existing(id) => !self.untouchable_targets.contains(id.as_str()),
-                    Ref::New(_) => true,
-                })
-                .cloned()
-                .collect();
-            let chunk = self.caps.max_members_per_request.max(1);
-            for users in add.chunks(chunk) {
-                let operation = Operation::AddMembers {
-                    group: group_ref.clone(),
-                    users: users.to_vec(),
+                self.new_groups += 1;
+                let placeholder = format!("new-group-{}", self.new_groups);
+                let mut group = g.clone();
+                group.id = String::new();
+                group.external_id = Some(ExternalId::new(&policy.issuer, &g.id));
+                let operation = Operation::CreateGroup {
+                    placeholder: placeholder.clone(),
+                    group,
                 };
-                self.push(subject.clone(), operation, Reason::MembersMissing);
+                self.push(subject.clone(), operation, Reason::NotAtTarget);
+                self.sync_members(&subject, Ref::New(placeholder), &wanted, &BTreeSet::new());
+                continue;
+            };
+            claimed.insert(&t.id);
+            let refusal = match &t.external_id {
+                Some(link) if link.issuer != policy.issuer => {
+                    Some(SkipReason::OwnedByOtherIssuer {
+                        issuer: link.issuer.clone(),
+                    })
+                }
+                // Ours, mirroring another source group that still exists: the name is taken.
+                Some(link) if source_ids.contains(link.id.as_str()) => {
+                    Some(SkipReason::DuplicateName)
+                }
+                Some(_) => None,
+                None if !policy.adopt_existing_groups => Some(SkipReason::AdoptionDisabled),
+                None => None,
+            };
+            if let Some(reason) = refusal {
+                self.skip(subject, reason);
+                continue;
             }
-            for users in remove.chunks(chunk) {
-                let operation = Operation::RemoveMembers {
-                    group: group_ref.clone(),
-                    users: users.to_vec(),
-                };
-                self.push(subject.clone(), operation, Reason::MembersNoLongerInSource);
-            }
+            self.update_group(g, t, true);
+            self.sync_members(
+                &subject,
+                Ref::Existing(t.id.clone()),
+                &wanted,
+                &current_members(t),
+            );
         }
 
         let mut leftover: Vec<&Group> = target
@@ -859,6 +892,75 @@ impl<'a> Planner<'a> {
                     SkipReason::DeprovisionNotAllowed { would },
                 );
             }
+        }
+    }
+
+    /// Plans the update of target group `t` to mirror `g`: adoption (the ownership mark),
+    /// a rename, a new description.
+    fn update_group(&mut self, g: &Group, t: &Group, adopted: bool) {
+        let mut desired = g.clone();
+        desired.id = t.id.clone();
+        desired.external_id = Some(ExternalId::new(&self.policy.issuer, &g.id));
+        let mut renamed = t.display_name != desired.display_name;
+        if renamed && !self.caps.can_rename_groups {
+            self.skip(g.display_name.clone(), SkipReason::CannotRenameGroup);
+            desired.display_name = t.display_name.clone();
+            renamed = false;
+        }
+        let described = desired.description.is_some() && t.description != desired.description;
+        let reason = if adopted {
+            Reason::AdoptedByName
+        } else if renamed {
+            Reason::Renamed {
+                from: t.display_name.clone(),
+            }
+        } else if described {
+            Reason::AttributesDiffer {
+                fields: vec![TargetField::Attribute("description".into())],
+            }
+        } else {
+            return;
+        };
+        let id = t.id.clone();
+        self.push(
+            g.display_name.clone(),
+            Operation::UpdateGroup { id, group: desired },
+            reason,
+        );
+    }
+
+    /// Plans the membership additions and removals that make `current` equal `wanted`,
+    /// chunked at the target's maximum, leaving skipped and excluded users alone.
+    fn sync_members(
+        &mut self,
+        subject: &str,
+        group: Ref,
+        wanted: &BTreeSet<Ref>,
+        current: &BTreeSet<Ref>,
+    ) {
+        let add: Vec<Ref> = wanted.difference(current).cloned().collect();
+        let remove: Vec<Ref> = current
+            .difference(wanted)
+            .filter(|r| match r {
+                Ref::Existing(id) => !self.untouchable_targets.contains(id.as_str()),
+                Ref::New(_) => true,
+            })
+            .cloned()
+            .collect();
+        let chunk = self.caps.max_members_per_request.max(1);
+        for users in add.chunks(chunk) {
+            let operation = Operation::AddMembers {
+                group: group.clone(),
+                users: users.to_vec(),
+            };
+            self.push(subject, operation, Reason::MembersMissing);
+        }
+        for users in remove.chunks(chunk) {
+            let operation = Operation::RemoveMembers {
+                group: group.clone(),
+                users: users.to_vec(),
+            };
+            self.push(subject, operation, Reason::MembersNoLongerInSource);
         }
     }
 

@@ -1,0 +1,304 @@
+//! Property tests over random source and target directories, capabilities and policies:
+//! - the plan of a target that already matches its source is empty;
+//! - applying plan(S, T) to T converges: the next plan is empty, and every source user the
+//!   plan did not skip is at the target with its mapped attributes;
+//! - no plan deactivates or deletes when the policy forbids it;
+//! - an applied plan always respects the deletion guard, and an aborted plan writes nothing;
+//! - planning (a dry run) never writes;
+//! - applying the same plan twice leaves the target as applying it once;
+//! - the planner is deterministic.
+
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+use provisioning_core::apply::{ApplyOptions, apply};
+use provisioning_core::connector::{Capabilities, TargetReader};
+use provisioning_core::memory::MemoryDirectory;
+use provisioning_core::model::{ExternalId, Group, Snapshot, User};
+use provisioning_core::plan::{Plan, plan};
+use provisioning_core::policy::{DEFAULT_ISSUER, DeletionGuard, Deprovision, Policy};
+
+const USER_NAMES: [&str; 9] = [
+    "ada", "Ada", "grace", "alan", "edsger", "barbara", "ken", "svc-ci", "lin",
+];
+const GROUP_NAMES: [&str; 6] = [
+    "Engineering",
+    "Research",
+    "AWSAdmins",
+    "Ops",
+    "Finance",
+    "Sales",
+];
+
+fn source_user(i: usize, name: usize, names: bool, active: bool) -> User {
+    let mut user = User::new(format!("u{i}"), USER_NAMES[name]);
+    if names {
+        user = user.with_names(USER_NAMES[name], "Test");
+    }
+    user.active = active;
+    user.with_email(format!("{}@example.com", USER_NAMES[name].to_lowercase()))
+}
+
+prop_compose! {
+    fn arb_source()(
+        users in prop::collection::vec((0..USER_NAMES.len(), prop::bool::weighted(0.8), prop::bool::weighted(0.9)), 0..9),
+        groups in prop::collection::vec(0..GROUP_NAMES.len(), 0..5),
+        members in prop::collection::vec((0..5usize, 0..9usize), 0..20),
+        out_of_scope in prop::collection::vec(0..8usize, 0..3),
+    ) -> Snapshot {
+        let mut s = Snapshot::default();
+        for (i, (name, names, active)) in users.into_iter().enumerate() {
+            s.users.push(source_user(i, name, names, active));
+        }
+        for (i, name) in groups.into_iter().enumerate() {
+            s.groups.push(Group::new(format!("g{i}"), GROUP_NAMES[name]));
+        }
+        for (g, u) in members {
+            if g < s.groups.len() && u < s.users.len() {
+                s.add_membership(format!("g{g}"), format!("u{u}"));
+            }
+        }
+        for g in out_of_scope {
+            if g >= s.groups.len() {
+                s.groups_out_of_scope.insert(format!("g{g}"));
+            }
+        }
+        s
+    }
+}
+
+/// 0: unowned, 1: ours (linked to a random source id), 2: another tool's.
+fn link(kind: u8, source_id: usize, prefix: &str) -> Option<ExternalId> {
+    match kind {
+        1 => Some(ExternalId::new(
+            DEFAULT_ISSUER,
+            format!("{prefix}{source_id}"),
+        )),
+        2 => Some(ExternalId::new("other-tool", format!("x{source_id}"))),
+        _ => None,
+    }
+}
+
+prop_compose! {
+    fn arb_target()(
+        users in prop::collection::vec((0..USER_NAMES.len(), 0u8..3, 0..9usize, any::<bool>(), any::<bool>()), 0..9),
+        groups in prop::collection::vec((0..GROUP_NAMES.len(), 0u8..3, 0..8usize), 0..5),
+        members in prop::collection::vec((0..5usize, 0..9usize), 0..20),
+    ) -> MemoryDirectory {
+        let t = MemoryDirectory::default();
+        let mut user_names = BTreeSet::new();
+        let mut user_ids = Vec::new();
+        for (i, (name, kind, sid, names, active)) in users.into_iter().enumerate() {
+            // A real target keeps userNames unique, case-insensitively.
+            if !user_names.insert(USER_NAMES[name].to_lowercase()) {
+                continue;
+            }
+            let mut user = User::new(format!("t{i}"), USER_NAMES[name]);
+            if names {
+                user = user.with_names("Someone", "Else");
+            }
+            user.active = active;
+            user.external_id = link(kind, sid, "u");
+            user_ids.push(user.id.clone());
+            t.insert_user(user);
+        }
+        let mut group_names = BTreeSet::new();
+        let mut group_ids = Vec::new();
+        for (i, (name, kind, sid)) in groups.into_iter().enumerate() {
+            if !group_names.insert(GROUP_NAMES[name]) {
+                continue;
+            }
+            let mut group = Group::new(format!("tg{i}"), GROUP_NAMES[name]);
+            group.external_id = link(kind, sid, "g");
+            group_ids.push(group.id.clone());
+            t.insert_group(group);
+        }
+        for (g, u) in members {
+            if g < group_ids.len() && u < user_ids.len() {
+                t.add_member(&group_ids[g], &user_ids[u]);
+            }
+        }
+        t
+    }
+}
+
+prop_compose! {
+    fn arb_caps()(requires_names: bool, can_delete_users: bool, can_rename_users: bool, can_rename_groups: bool, max_members in 1usize..4) -> Capabilities {
+        let mut caps = Capabilities::default();
+        caps.requires_names = requires_names;
+        caps.can_delete_users = can_delete_users;
+        caps.can_rename_users = can_rename_users;
+        caps.can_rename_groups = can_rename_groups;
+        caps.max_members_per_request = max_members;
+        caps
+    }
+}
+
+prop_compose! {
+    fn arb_policy()(
+        manage_groups in prop::bool::weighted(0.8),
+        create_empty_groups: bool,
+        adopt_existing_groups: bool,
+        adopt_existing_users: bool,
+        allow_deprovision: bool,
+        delete: bool,
+        max_percent in prop::sample::select(vec![0.0, 10.0, 50.0, 100.0]),
+        max_count in prop::option::of(0usize..4),
+    ) -> Policy {
+        let mut policy = Policy::default();
+        policy.manage_groups = manage_groups;
+        policy.create_empty_groups = create_empty_groups;
+        policy.adopt_existing_groups = adopt_existing_groups;
+        policy.adopt_existing_users = adopt_existing_users;
+        policy.allow_deprovision = allow_deprovision;
+        policy.deprovision = if delete { Deprovision::Delete } else { Deprovision::Deactivate };
+        policy.deletion_guard = DeletionGuard { max_count, max_percent };
+        policy
+    }
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+fn plan_against(source: &Snapshot, target: &MemoryDirectory, policy: &Policy) -> Plan {
+    plan(source, &target.snapshot(), &target.capabilities(), policy)
+}
+
+fn options() -> ApplyOptions {
+    let mut options = ApplyOptions::default();
+    options.concurrency = 3;
+    options
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn applying_a_plan_converges_and_the_next_plan_is_empty(
+        source in arb_source(), target in arb_target(), caps in arb_caps(), mut policy in arb_policy(),
+    ) {
+        prop_assume!(!source.is_empty());
+        policy.deletion_guard = DeletionGuard::unlimited();
+        let target = target.with_capabilities(caps);
+        let first = plan_against(&source, &target, &policy);
+        prop_assert!(first.abort.is_none());
+        let report = block_on(apply(&first, &target, &options()));
+        prop_assert!(report.is_success(), "{}", provisioning_core::report::render_report(&report));
+
+        let next = plan_against(&source, &target, &policy);
+        prop_assert!(next.is_empty(), "not converged: {}", provisioning_core::report::render_plan(&next));
+
+        // Every source user the plan did not skip is at the target, linked and up to date.
+        let skipped: BTreeSet<&str> = first.skipped.iter().map(|s| s.subject.as_str()).collect();
+        let now = target.snapshot();
+        for s in &source.users {
+            if skipped.contains(s.user_name.as_str()) {
+                continue;
+            }
+            let desired = policy.mapping.map_user(s);
+            // (A random target may link two users to one source user; one of them mirrors it.)
+            let mirrored = now
+                .users
+                .iter()
+                .filter(|t| t.external_id.as_ref().is_some_and(|l| l.issuer == DEFAULT_ISSUER && l.id == s.id))
+                .any(|t| {
+                    let mut fields = policy.mapping.differences(&desired, t);
+                    if !target.capabilities().can_rename_users {
+                        fields.retain(|f| *f != provisioning_core::mapping::TargetField::UserName);
+                    }
+                    fields.is_empty()
+                });
+            prop_assert!(mirrored, "{} is not mirrored at the target", s.user_name);
+        }
+    }
+
+    #[test]
+    fn a_target_that_matches_its_source_plans_nothing(
+        source in arb_source(), caps in arb_caps(), policy in arb_policy(),
+    ) {
+        prop_assume!(!source.is_empty());
+        let target = MemoryDirectory::default().with_capabilities(caps);
+        let mut unlimited = policy.clone();
+        unlimited.deletion_guard = DeletionGuard::unlimited();
+        let report = block_on(apply(&plan_against(&source, &target, &unlimited), &target, &options()));
+        prop_assert!(report.is_success());
+        prop_assert!(plan_against(&source, &target, &policy).is_empty());
+    }
+
+    #[test]
+    fn no_plan_deprovisions_when_the_policy_forbids_it(
+        source in arb_source(), target in arb_target(), caps in arb_caps(), mut policy in arb_policy(),
+    ) {
+        policy.allow_deprovision = false;
+        let target = target.with_capabilities(caps);
+        let plan = plan_against(&source, &target, &policy);
+        prop_assert_eq!(plan.destructive_count(), 0);
+        let before = target.snapshot();
+        let report = block_on(apply(&plan, &target, &options()));
+        let after = target.snapshot();
+        prop_assert!(report.outcomes.iter().all(|o| !matches!(o.kind.as_str(), "deactivate_user" | "delete_user" | "delete_group")));
+        for user in &before.users {
+            let still = after.users.iter().find(|u| u.id == user.id);
+            prop_assert!(still.is_some(), "{} was deleted", user.user_name);
+        }
+        for group in &before.groups {
+            prop_assert!(after.groups.iter().any(|g| g.id == group.id), "{} was deleted", group.display_name);
+        }
+    }
+
+    #[test]
+    fn the_deletion_guard_holds_and_an_aborted_plan_writes_nothing(
+        source in arb_source(), target in arb_target(), caps in arb_caps(), policy in arb_policy(),
+    ) {
+        let target = target.with_capabilities(caps);
+        let target_size = {
+            let t = target.snapshot();
+            t.users.len() + t.groups.len()
+        };
+        let plan = plan_against(&source, &target, &policy);
+        let report = block_on(apply(&plan, &target, &options()));
+        if plan.abort.is_some() {
+            prop_assert_eq!(target.writes(), 0);
+            prop_assert!(report.outcomes.is_empty());
+        } else {
+            prop_assert!(policy.deletion_guard.allows(plan.destructive_count(), target_size));
+        }
+    }
+
+    #[test]
+    fn planning_never_writes_and_is_deterministic(
+        source in arb_source(), target in arb_target(), caps in arb_caps(), policy in arb_policy(),
+    ) {
+        let target = target.with_capabilities(caps);
+        let source_dir = MemoryDirectory::new(source.clone());
+        let planned = block_on(provisioning_core::sync::plan_sync(
+            &source_dir, &provisioning_core::model::Scope::All, &target, &policy,
+        )).unwrap();
+        prop_assert_eq!(target.writes(), 0);
+        let mut reversed = source_dir.snapshot();
+        reversed.users.reverse();
+        reversed.groups.reverse();
+        prop_assert_eq!(planned, plan_against(&reversed, &target, &policy));
+    }
+
+    #[test]
+    fn applying_a_plan_twice_equals_applying_it_once(
+        source in arb_source(), target in arb_target(), caps in arb_caps(), mut policy in arb_policy(),
+    ) {
+        prop_assume!(!source.is_empty());
+        policy.deletion_guard = DeletionGuard::unlimited();
+        let target = target.with_capabilities(caps);
+        let plan = plan_against(&source, &target, &policy);
+        let first = block_on(apply(&plan, &target, &options()));
+        prop_assert!(first.is_success(), "{}", provisioning_core::report::render_report(&first));
+        let once = target.snapshot();
+        let again = block_on(apply(&plan, &target, &options()));
+        prop_assert!(again.is_success(), "{}", provisioning_core::report::render_report(&again));
+        prop_assert_eq!(target.snapshot(), once);
+    }
+}
