@@ -29,6 +29,9 @@
 //! - `peer-tests`: compiles the tests that run against a live scim2-server (an independent
 //!   SCIM 2.0 implementation). `scripts/test-all` starts it and turns this on.
 
+#[doc = include_str!("../../docs/provisioning-core.md")]
+pub mod guide {}
+
 pub mod apply;
 pub mod connector;
 pub mod mapping;
