@@ -267,24 +267,28 @@ async fn removing_what_is_already_gone_counts_as_done() {
     );
 }
 
+/// The plan that creates `n` users in an empty `target`.
+fn create_users_plan(n: usize, target: &MemoryDirectory) -> provisioning_core::plan::Plan {
+    let mut source = Snapshot::default();
+    for i in 0..n {
+        source
+            .users
+            .push(User::new(format!("u{i}"), format!("user{i}@example.com")));
+    }
+    plan(
+        &source,
+        &Snapshot::default(),
+        &target.capabilities(),
+        &Policy::default(),
+    )
+}
+
 #[tokio::test]
 async fn throttled_calls_are_waited_out_and_retried_without_failures() {
     // A target that allows 50 requests per second, and an executor told to go faster:
     // the target throttles, the executor waits the retry-after hint and retries.
     let target = MemoryDirectory::default().with_rate_limit(NonZeroU32::new(50).unwrap());
-    let jc = MemoryDirectory::default();
-    for i in 0..120 {
-        jc.insert_user(User::new(format!("u{i}"), format!("user{i}@example.com")));
-    }
-    let snapshot = provisioning_core::connector::Source::read(&jc, &Scope::All)
-        .await
-        .unwrap();
-    let plan = plan(
-        &snapshot,
-        &Snapshot::default(),
-        &target.capabilities(),
-        &Policy::default(),
-    );
+    let plan = create_users_plan(120, &target);
     let mut options = fast();
     options.rate_limit = NonZeroU32::new(1000);
     options.max_attempts = 50;
@@ -298,19 +302,7 @@ async fn throttled_calls_are_waited_out_and_retried_without_failures() {
 #[tokio::test]
 async fn pacing_at_the_targets_declared_rate_avoids_throttling() {
     let target = MemoryDirectory::default().with_rate_limit(NonZeroU32::new(200).unwrap());
-    let jc = MemoryDirectory::default();
-    for i in 0..100 {
-        jc.insert_user(User::new(format!("u{i}"), format!("user{i}@example.com")));
-    }
-    let snapshot = provisioning_core::connector::Source::read(&jc, &Scope::All)
-        .await
-        .unwrap();
-    let plan = plan(
-        &snapshot,
-        &Snapshot::default(),
-        &target.capabilities(),
-        &Policy::default(),
-    );
+    let plan = create_users_plan(100, &target);
     let report = apply(&plan, &target, &fast()).await;
     assert!(report.is_success());
     assert_eq!(report.throttled, 0);
