@@ -31,3 +31,12 @@
 //!
 //! - `peer-tests`: compiles the tests that run against a live moto server (Identity Store,
 //!   IAM, EC2, SSM). `scripts/test-all` starts moto and turns this on.
+
+pub mod config;
+pub mod error;
+pub mod identity_store;
+
+pub use error::{Error, Result};
+pub mod ec2;
+pub mod iam;
+pub mod ssm;

@@ -1,0 +1,160 @@
+//! Loading AWS configuration, and finding the identity store.
+//!
+//! Credentials, region and endpoints come from `aws-config`'s default chain (environment,
+//! shared profiles, SSO, container and instance metadata). `AWS_ENDPOINT_URL` (or
+//! `AWS_ENDPOINT_URL_<SERVICE>`) is honoured by that chain; [`AwsSettings::endpoint_url`]
+//! overrides it explicitly — that is how tests point every client at a local moto server.
+//! Retries run in standard mode with [`AwsSettings::max_attempts`] attempts (default 8: the
+//! Identity Store's 20 requests-per-second quota is shared by every client of an instance).
+//!
+//! ```no_run
+//! # async fn run() -> aws_access::Result<()> {
+//! use aws_access::config::{AwsSettings, IdentityStoreRef, load, resolve_identity_store};
+//!
+//! let config = load(&AwsSettings::default()).await;
+//! let store = resolve_identity_store(&config, &IdentityStoreRef::Discover).await?;
+//! println!("identity store {store}");
+//! # Ok(()) }
+//! ```
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+use crate::error::{Error, Result};
+
+/// Overrides on top of the default configuration chain.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AwsSettings {
+    /// The region; `None`: from the chain (`AWS_REGION`, the profile, …).
+    pub region: Option<String>,
+    /// An endpoint for every service (a local emulator); `None`: from the chain.
+    pub endpoint_url: Option<String>,
+    /// A named profile of the shared configuration files.
+    pub profile: Option<String>,
+    /// Attempts per call, the first included, in the SDK's standard retry mode.
+    pub max_attempts: u32,
+}
+
+impl Default for AwsSettings {
+    fn default() -> Self {
+        Self {
+            region: None,
+            endpoint_url: None,
+            profile: None,
+            max_attempts: 8,
+        }
+    }
+}
+
+impl AwsSettings {
+    /// Settings with an explicit endpoint (and region, as emulators need one for signing).
+    ///
+    /// ```
+    /// let settings = aws_access::config::AwsSettings::local("http://127.0.0.1:5000");
+    /// assert_eq!(settings.region.as_deref(), Some("us-east-1"));
+    /// ```
+    pub fn local(endpoint_url: impl Into<String>) -> Self {
+        Self {
+            region: Some("us-east-1".into()),
+            endpoint_url: Some(endpoint_url.into()),
+            ..Self::default()
+        }
+    }
+}
+
+/// Loads the configuration: the default chain plus `settings`.
+pub async fn load(settings: &AwsSettings) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts.max(1)));
+    if let Some(region) = &settings.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &settings.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some(profile) = &settings.profile {
+        loader = loader.profile_name(profile);
+    }
+    loader.load().await
+}
+
+/// Which identity store to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityStoreRef {
+    /// An identity store id (`d-…`, a UUID) or ARN
+    /// (`arn:aws:identitystore::<account>:identitystore/d-…`).
+    Given(String),
+    /// The store of the account's one IAM Identity Center instance (sso-admin ListInstances).
+    Discover,
+}
+
+/// The identity store id for `store`: the id as given (an ARN reduced to its id), or the one
+/// instance's store when discovering.
+///
+/// # Errors
+///
+/// [`Error::Config`] when discovery finds no instance or several (naming them), or when the
+/// given value is empty; [`Error::Service`] when ListInstances fails.
+pub async fn resolve_identity_store(
+    config: &SdkConfig,
+    store: &IdentityStoreRef,
+) -> Result<String> {
+    match store {
+        IdentityStoreRef::Given(value) => identity_store_id(value),
+        IdentityStoreRef::Discover => {
+            let client = aws_sdk_ssoadmin::Client::new(config);
+            let mut ids = Vec::new();
+            let mut pages = client.list_instances().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| Error::sdk("ListInstances", e))?;
+                ids.extend(
+                    page.instances()
+                        .iter()
+                        .filter_map(|i| i.identity_store_id().map(str::to_owned)),
+                );
+            }
+            match ids.as_slice() {
+                [one] => Ok(one.clone()),
+                [] => Err(Error::Config(
+                    "no IAM Identity Center instance in this account and region; set the \
+                     identity store id explicitly or check the region"
+                        .into(),
+                )),
+                many => Err(Error::Config(format!(
+                    "{} IAM Identity Center instances found ({}); set the identity store id explicitly",
+                    many.len(),
+                    many.join(", ")
+                ))),
+            }
+        }
+    }
+}
+
+/// The identity store id in `value`: itself, or the last path segment of an ARN.
+///
+/// # Errors
+///
+/// [`Error::Config`] when `value` is empty.
+///
+/// ```
+/// use aws_access::config::identity_store_id;
+/// assert_eq!(identity_store_id("d-1234567890").unwrap(), "d-1234567890");
+/// assert_eq!(
+///     identity_store_id("arn:aws:identitystore::123456789012:identitystore/d-1234567890").unwrap(),
+///     "d-1234567890"
+/// );
+/// assert!(identity_store_id(" ").is_err());
+/// ```
+pub fn identity_store_id(value: &str) -> Result<String> {
+    let value = value.trim();
+    let id = if value.starts_with("arn:") {
+        value.rsplit('/').next().unwrap_or(value)
+    } else {
+        value
+    };
+    if id.is_empty() {
+        return Err(Error::Config("the identity store id is empty".into()));
+    }
+    Ok(id.to_owned())
+}
