@@ -126,6 +126,24 @@ impl Error {
         }))
     }
 
+    /// An error as a fake service answers it: the code, message and status a real one sends.
+    #[cfg(feature = "fake")]
+    pub(crate) fn from_fake(
+        operation: &'static str,
+        code: &str,
+        message: String,
+        status: u16,
+    ) -> Self {
+        Error::Service(Box::new(ServiceError {
+            operation,
+            code: Some(code.to_owned()),
+            message: Some(message.clone()),
+            status: Some(status),
+            retry_after: None,
+            source: message.into(),
+        }))
+    }
+
     /// Adds the service's retry hint.
     pub(crate) fn with_retry_after(mut self, wait: Option<Duration>) -> Self {
         if let Error::Service(service) = &mut self {

@@ -38,5 +38,7 @@ pub mod identity_store;
 
 pub use error::{Error, Result};
 pub mod ec2;
+#[cfg(feature = "fake")]
+pub mod fake;
 pub mod iam;
 pub mod ssm;

@@ -19,6 +19,9 @@ use std::fmt;
 pub enum Peer {
     /// moto server: AWS Identity Store, IAM, EC2, SSM and sso-admin on one endpoint.
     Moto,
+    /// A second moto server, reserved for the test that turns on IAM enforcement (which
+    /// is global to a moto process and would break every concurrent test on [`Peer::Moto`]).
+    MotoAuth,
     /// Prism serving JumpCloud's official v1 spec, routes at the root (no `/api`).
     JumpCloudV1,
     /// Prism serving JumpCloud's official v2 spec, routes at the root (no `/api/v2`).
@@ -29,7 +32,13 @@ pub enum Peer {
 
 impl Peer {
     /// Every peer the test command starts.
-    pub const ALL: [Peer; 4] = [Peer::Moto, Peer::JumpCloudV1, Peer::JumpCloudV2, Peer::Scim];
+    pub const ALL: [Peer; 5] = [
+        Peer::Moto,
+        Peer::MotoAuth,
+        Peer::JumpCloudV1,
+        Peer::JumpCloudV2,
+        Peer::Scim,
+    ];
 
     /// The environment variable that carries this peer's base URL.
     ///
@@ -39,6 +48,7 @@ impl Peer {
     pub fn env_var(self) -> &'static str {
         match self {
             Peer::Moto => "TEST_PEER_MOTO_URL",
+            Peer::MotoAuth => "TEST_PEER_MOTO_AUTH_URL",
             Peer::JumpCloudV1 => "TEST_PEER_JUMPCLOUD_V1_URL",
             Peer::JumpCloudV2 => "TEST_PEER_JUMPCLOUD_V2_URL",
             Peer::Scim => "TEST_PEER_SCIM_URL",
@@ -68,6 +78,7 @@ impl fmt::Display for Peer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Peer::Moto => "moto server",
+            Peer::MotoAuth => "moto server (IAM enforcement)",
             Peer::JumpCloudV1 => "Prism (JumpCloud v1 spec)",
             Peer::JumpCloudV2 => "Prism (JumpCloud v2 spec)",
             Peer::Scim => "scim2-server",
