@@ -752,3 +752,81 @@ impl Parameters for FakeParameters {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_quota_throttles_like_the_service_with_a_retry_hint() {
+        let store = FakeIdentityStore::new("d-1").with_rate_limit(NonZeroU32::new(5).unwrap());
+        let mut throttled = None;
+        for i in 0..10 {
+            if let Err(err) = store
+                .find_user(&UserLookup::UserName(format!("u{i}")))
+                .await
+            {
+                throttled = Some(err);
+                break;
+            }
+        }
+        let err = throttled.expect("the sixth call in one second is over the quota");
+        assert!(err.is_throttled(), "{err}");
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
+        assert_eq!(store.calls()["GetUserId"], 5);
+        assert_eq!(store.throttled(), 1);
+    }
+
+    #[tokio::test]
+    async fn memberships_are_never_duplicated_and_go_with_their_user() {
+        let store = FakeIdentityStore::new("d-1");
+        let user = store
+            .create_user(&NewUser::new("ada", "Ada", "L"), OnConflict::Fail)
+            .await
+            .unwrap()
+            .value;
+        let group = store
+            .create_group("Eng", None, OnConflict::Fail)
+            .await
+            .unwrap()
+            .value;
+        let first = store.add_member(&group.id, &user.id).await.unwrap();
+        assert_eq!(store.add_member(&group.id, &user.id).await.unwrap(), first);
+        assert_eq!(store.group_members(&group.id).await.unwrap().len(), 1);
+        store.delete_user(&user.id).await.unwrap();
+        assert!(store.group_members(&group.id).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_full_role_and_an_unknown_role_fail_clearly() {
+        let iam = FakeRolePolicies::new(&["dev"]);
+        for i in 0..10 {
+            iam.attach("dev", &format!("arn:aws:iam::aws:policy/P{i}"))
+                .await
+                .unwrap();
+        }
+        let full = iam
+            .attach("dev", "arn:aws:iam::aws:policy/P10")
+            .await
+            .unwrap_err();
+        assert!(matches!(full, Error::RolePolicyQuota { quota: 10, .. }));
+        assert!(
+            iam.attach("ops", "arn:aws:iam::aws:policy/P0")
+                .await
+                .unwrap_err()
+                .is_not_found()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_fake_ec2_live_probe_reports_what_it_could_not_clean_up() {
+        let ec2 = FakeEc2::allowing(&["ec2:RunInstances", "ec2:DescribeInstances"]);
+        let report = ec2
+            .live(&ProbeSpec::new("ami-1", "t2.micro"))
+            .await
+            .unwrap();
+        assert!(matches!(report.terminate, Outcome::Denied { .. }));
+        assert!(!report.cleaned_up);
+        assert_eq!(ec2.running(), [report.instance_id.unwrap()]);
+    }
+}

@@ -29,8 +29,16 @@
 //!
 //! # Features
 //!
+//! - `fake`: in-memory fakes of every facade ([`fake`](crate::fake)), for tests, the sandbox
+//!   and benchmarks.
 //! - `peer-tests`: compiles the tests that run against a live moto server (Identity Store,
 //!   IAM, EC2, SSM). `scripts/test-all` starts moto and turns this on.
+//!
+//! The guide, with set-up, a least-privilege IAM policy and the probe's caveat, is the
+//! [`guide`] module (docs/aws-access.md).
+
+#[doc = include_str!("../../docs/aws-access.md")]
+pub mod guide {}
 
 pub mod config;
 pub mod error;
