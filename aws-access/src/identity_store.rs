@@ -6,8 +6,9 @@
 //! Rules it encodes:
 //! - every call of every client of one identity store waits on one shared rate limiter
 //!   ([`rate_limiter`], default 18 requests/s, under AWS's collective 20), and the SDK
-//!   retries throttling in standard mode; `ThrottlingException.RetryAfterSeconds` is kept on
-//!   the error ([`Error::retry_after`](crate::Error::retry_after));
+//!   retries throttling in standard mode; after that, `ThrottlingException.RetryAfterSeconds`
+//!   is waited out and the call sent again ([`THROTTLE_RETRIES`]), and a throttle that
+//!   persists keeps the hint ([`Error::retry_after`](crate::Error::retry_after));
 //! - lists follow `NextToken` to the end, never stopping on a short page, 100 per page;
 //! - results carry ids and names together: [`IdentityStore::group_members`] and
 //!   [`IdentityStore::user_groups`] never make the caller describe members one by one;
@@ -52,6 +53,13 @@ pub const DEFAULT_REQUESTS_PER_SECOND: u32 = 18;
 
 /// Page size of every list call (the API's maximum).
 pub const PAGE_SIZE: i32 = 100;
+
+/// Extra attempts after the SDK's own retries gave up on throttling, each after the wait the
+/// service asked for.
+pub const THROTTLE_RETRIES: u32 = 2;
+
+/// The longest `RetryAfterSeconds` waited out.
+pub const MAX_THROTTLE_WAIT: Duration = Duration::from_secs(30);
 
 /// Group ids one `IsMemberInGroups` call takes.
 pub const MAX_GROUPS_PER_MEMBERSHIP_CHECK: usize = 100;
@@ -675,21 +683,45 @@ impl SdkIdentityStore {
         }
     }
 
-    async fn wait(&self) {
-        self.limiter.until_ready().await;
+    /// Runs one API call: waits for the shared limiter, then sends; a throttled call is
+    /// waited out (the service's `RetryAfterSeconds`, else a second) and sent again, up to
+    /// [`THROTTLE_RETRIES`] times, on top of the SDK's own retries.
+    async fn call<T, F, Fut>(&self, send: F) -> Result<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let mut retries = 0;
+        loop {
+            self.limiter.until_ready().await;
+            match send().await {
+                Err(err) if err.is_throttled() && retries < THROTTLE_RETRIES => {
+                    retries += 1;
+                    let wait = err
+                        .retry_after()
+                        .unwrap_or(Duration::from_secs(1))
+                        .min(MAX_THROTTLE_WAIT);
+                    tracing::debug!(operation = ?err.code(), ?wait, retries, "throttled; waiting as the service asked");
+                    tokio::time::sleep(wait).await;
+                }
+                result => return result,
+            }
+        }
     }
 
     async fn membership_id(&self, group: &GroupId, user: &UserId) -> Result<Option<MembershipId>> {
-        self.wait().await;
         let found = self
-            .client
-            .get_group_membership_id()
-            .identity_store_id(&self.store_id)
-            .group_id(group.as_str())
-            .member_id(MemberId::UserId(user.0.clone()))
-            .send()
+            .call(|| async {
+                self.client
+                    .get_group_membership_id()
+                    .identity_store_id(&self.store_id)
+                    .group_id(group.as_str())
+                    .member_id(MemberId::UserId(user.0.clone()))
+                    .send()
+                    .await
+                    .map_err(fail("GetGroupMembershipId"))
+            })
             .await
-            .map_err(fail("GetGroupMembershipId"))
             .map(|out| MembershipId(out.membership_id().to_owned()));
         miss(found)
     }
@@ -753,8 +785,10 @@ impl IdentityStore for SdkIdentityStore {
                     .build(),
             );
         }
-        self.wait().await;
-        match request.send().await.map_err(fail("CreateUser")) {
+        match self
+            .call(|| async { request.clone().send().await.map_err(fail("CreateUser")) })
+            .await
+        {
             Ok(out) => {
                 let id = UserId(out.user_id().to_owned());
                 Ok(Created {
@@ -779,15 +813,17 @@ impl IdentityStore for SdkIdentityStore {
     }
 
     async fn describe_user(&self, id: &UserId) -> Result<User> {
-        self.wait().await;
         let out = self
-            .client
-            .describe_user()
-            .identity_store_id(&self.store_id)
-            .user_id(id.as_str())
-            .send()
-            .await
-            .map_err(fail("DescribeUser"))?;
+            .call(|| async {
+                self.client
+                    .describe_user()
+                    .identity_store_id(&self.store_id)
+                    .user_id(id.as_str())
+                    .send()
+                    .await
+                    .map_err(fail("DescribeUser"))
+            })
+            .await?;
         Ok(User {
             id: UserId(out.user_id().to_owned()),
             user_name: out.user_name().unwrap_or_default().to_owned(),
@@ -824,43 +860,49 @@ impl IdentityStore for SdkIdentityStore {
             .map(change_operation)
             .collect::<Result<Vec<_>>>()?;
         for chunk in operations.chunks(100) {
-            self.wait().await;
-            self.client
-                .update_user()
-                .identity_store_id(&self.store_id)
-                .user_id(id.as_str())
-                .set_operations(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(fail("UpdateUser"))?;
+            self.call(|| async {
+                self.client
+                    .update_user()
+                    .identity_store_id(&self.store_id)
+                    .user_id(id.as_str())
+                    .set_operations(Some(chunk.to_vec()))
+                    .send()
+                    .await
+                    .map_err(fail("UpdateUser"))
+            })
+            .await?;
         }
         Ok(())
     }
 
     async fn delete_user(&self, id: &UserId) -> Result<()> {
-        self.wait().await;
-        self.client
-            .delete_user()
-            .identity_store_id(&self.store_id)
-            .user_id(id.as_str())
-            .send()
-            .await
-            .map_err(fail("DeleteUser"))?;
+        self.call(|| async {
+            self.client
+                .delete_user()
+                .identity_store_id(&self.store_id)
+                .user_id(id.as_str())
+                .send()
+                .await
+                .map_err(fail("DeleteUser"))
+        })
+        .await?;
         Ok(())
     }
 
     fn list_users(&self) -> BoxStream<'_, Result<User>> {
         paged(move |token| async move {
-            self.wait().await;
             let out = self
-                .client
-                .list_users()
-                .identity_store_id(&self.store_id)
-                .max_results(PAGE_SIZE)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(fail("ListUsers"))?;
+                .call(|| async {
+                    self.client
+                        .list_users()
+                        .identity_store_id(&self.store_id)
+                        .max_results(PAGE_SIZE)
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(fail("ListUsers"))
+                })
+                .await?;
             Ok((
                 out.users().iter().map(user_from).collect(),
                 out.next_token().map(str::to_owned),
@@ -874,15 +916,17 @@ impl IdentityStore for SdkIdentityStore {
             UserLookup::Email(email) => unique("emails.value", email)?,
             UserLookup::ExternalId(e) => AlternateIdentifier::ExternalId(external_id(e)?),
         };
-        self.wait().await;
         let found = self
-            .client
-            .get_user_id()
-            .identity_store_id(&self.store_id)
-            .alternate_identifier(identifier)
-            .send()
+            .call(|| async {
+                self.client
+                    .get_user_id()
+                    .identity_store_id(&self.store_id)
+                    .alternate_identifier(identifier.clone())
+                    .send()
+                    .await
+                    .map_err(fail("GetUserId"))
+            })
             .await
-            .map_err(fail("GetUserId"))
             .map(|out| UserId(out.user_id().to_owned()));
         miss(found)
     }
@@ -893,16 +937,18 @@ impl IdentityStore for SdkIdentityStore {
         description: Option<&str>,
         on_conflict: OnConflict,
     ) -> Result<Created<Group>> {
-        self.wait().await;
         let created = self
-            .client
-            .create_group()
-            .identity_store_id(&self.store_id)
-            .display_name(display_name)
-            .set_description(description.map(str::to_owned))
-            .send()
-            .await
-            .map_err(fail("CreateGroup"));
+            .call(|| async {
+                self.client
+                    .create_group()
+                    .identity_store_id(&self.store_id)
+                    .display_name(display_name)
+                    .set_description(description.map(str::to_owned))
+                    .send()
+                    .await
+                    .map_err(fail("CreateGroup"))
+            })
+            .await;
         match created {
             Ok(out) => Ok(Created {
                 value: Group {
@@ -930,15 +976,17 @@ impl IdentityStore for SdkIdentityStore {
     }
 
     async fn describe_group(&self, id: &GroupId) -> Result<Group> {
-        self.wait().await;
         let out = self
-            .client
-            .describe_group()
-            .identity_store_id(&self.store_id)
-            .group_id(id.as_str())
-            .send()
-            .await
-            .map_err(fail("DescribeGroup"))?;
+            .call(|| async {
+                self.client
+                    .describe_group()
+                    .identity_store_id(&self.store_id)
+                    .group_id(id.as_str())
+                    .send()
+                    .await
+                    .map_err(fail("DescribeGroup"))
+            })
+            .await?;
         Ok(Group {
             id: GroupId(out.group_id().to_owned()),
             display_name: out.display_name().unwrap_or_default().to_owned(),
@@ -970,42 +1018,48 @@ impl IdentityStore for SdkIdentityStore {
         if operations.is_empty() {
             return Ok(());
         }
-        self.wait().await;
-        self.client
-            .update_group()
-            .identity_store_id(&self.store_id)
-            .group_id(id.as_str())
-            .set_operations(Some(operations))
-            .send()
-            .await
-            .map_err(fail("UpdateGroup"))?;
+        self.call(|| async {
+            self.client
+                .update_group()
+                .identity_store_id(&self.store_id)
+                .group_id(id.as_str())
+                .set_operations(Some(operations.clone()))
+                .send()
+                .await
+                .map_err(fail("UpdateGroup"))
+        })
+        .await?;
         Ok(())
     }
 
     async fn delete_group(&self, id: &GroupId) -> Result<()> {
-        self.wait().await;
-        self.client
-            .delete_group()
-            .identity_store_id(&self.store_id)
-            .group_id(id.as_str())
-            .send()
-            .await
-            .map_err(fail("DeleteGroup"))?;
+        self.call(|| async {
+            self.client
+                .delete_group()
+                .identity_store_id(&self.store_id)
+                .group_id(id.as_str())
+                .send()
+                .await
+                .map_err(fail("DeleteGroup"))
+        })
+        .await?;
         Ok(())
     }
 
     fn list_groups(&self) -> BoxStream<'_, Result<Group>> {
         paged(move |token| async move {
-            self.wait().await;
             let out = self
-                .client
-                .list_groups()
-                .identity_store_id(&self.store_id)
-                .max_results(PAGE_SIZE)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(fail("ListGroups"))?;
+                .call(|| async {
+                    self.client
+                        .list_groups()
+                        .identity_store_id(&self.store_id)
+                        .max_results(PAGE_SIZE)
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(fail("ListGroups"))
+                })
+                .await?;
             Ok((
                 out.groups().iter().map(group_from).collect(),
                 out.next_token().map(str::to_owned),
@@ -1018,15 +1072,17 @@ impl IdentityStore for SdkIdentityStore {
             GroupLookup::DisplayName(name) => unique("displayName", name)?,
             GroupLookup::ExternalId(e) => AlternateIdentifier::ExternalId(external_id(e)?),
         };
-        self.wait().await;
         let found = self
-            .client
-            .get_group_id()
-            .identity_store_id(&self.store_id)
-            .alternate_identifier(identifier)
-            .send()
+            .call(|| async {
+                self.client
+                    .get_group_id()
+                    .identity_store_id(&self.store_id)
+                    .alternate_identifier(identifier.clone())
+                    .send()
+                    .await
+                    .map_err(fail("GetGroupId"))
+            })
             .await
-            .map_err(fail("GetGroupId"))
             .map(|out| GroupId(out.group_id().to_owned()));
         miss(found)
     }
@@ -1037,16 +1093,18 @@ impl IdentityStore for SdkIdentityStore {
         if let Some(existing) = self.membership_id(group, user).await? {
             return Ok(existing);
         }
-        self.wait().await;
         let created = self
-            .client
-            .create_group_membership()
-            .identity_store_id(&self.store_id)
-            .group_id(group.as_str())
-            .member_id(MemberId::UserId(user.0.clone()))
-            .send()
-            .await
-            .map_err(fail("CreateGroupMembership"));
+            .call(|| async {
+                self.client
+                    .create_group_membership()
+                    .identity_store_id(&self.store_id)
+                    .group_id(group.as_str())
+                    .member_id(MemberId::UserId(user.0.clone()))
+                    .send()
+                    .await
+                    .map_err(fail("CreateGroupMembership"))
+            })
+            .await;
         match created {
             Ok(out) => Ok(MembershipId(out.membership_id().to_owned())),
             Err(err) if err.is_conflict() => match self.membership_id(group, user).await? {
@@ -1061,15 +1119,17 @@ impl IdentityStore for SdkIdentityStore {
         let Some(membership) = self.membership_id(group, user).await? else {
             return Ok(false);
         };
-        self.wait().await;
         let deleted = self
-            .client
-            .delete_group_membership()
-            .identity_store_id(&self.store_id)
-            .membership_id(membership.as_str())
-            .send()
-            .await
-            .map_err(fail("DeleteGroupMembership"));
+            .call(|| async {
+                self.client
+                    .delete_group_membership()
+                    .identity_store_id(&self.store_id)
+                    .membership_id(membership.as_str())
+                    .send()
+                    .await
+                    .map_err(fail("DeleteGroupMembership"))
+            })
+            .await;
         match deleted {
             Ok(_) => Ok(true),
             Err(err) if err.is_not_found() => Ok(false),
@@ -1079,17 +1139,19 @@ impl IdentityStore for SdkIdentityStore {
 
     async fn group_members(&self, group: &GroupId) -> Result<Vec<Member>> {
         let memberships: Vec<(MembershipId, UserId)> = paged(move |token| async move {
-            self.wait().await;
             let out = self
-                .client
-                .list_group_memberships()
-                .identity_store_id(&self.store_id)
-                .group_id(group.as_str())
-                .max_results(PAGE_SIZE)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(fail("ListGroupMemberships"))?;
+                .call(|| async {
+                    self.client
+                        .list_group_memberships()
+                        .identity_store_id(&self.store_id)
+                        .group_id(group.as_str())
+                        .max_results(PAGE_SIZE)
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(fail("ListGroupMemberships"))
+                })
+                .await?;
             let items = out
                 .group_memberships()
                 .iter()
@@ -1123,17 +1185,19 @@ impl IdentityStore for SdkIdentityStore {
 
     async fn user_groups(&self, user: &UserId) -> Result<Vec<UserGroup>> {
         let memberships: Vec<(MembershipId, GroupId)> = paged(move |token| async move {
-            self.wait().await;
             let out = self
-                .client
-                .list_group_memberships_for_member()
-                .identity_store_id(&self.store_id)
-                .member_id(MemberId::UserId(user.0.clone()))
-                .max_results(PAGE_SIZE)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(fail("ListGroupMembershipsForMember"))?;
+                .call(|| async {
+                    self.client
+                        .list_group_memberships_for_member()
+                        .identity_store_id(&self.store_id)
+                        .member_id(MemberId::UserId(user.0.clone()))
+                        .max_results(PAGE_SIZE)
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(fail("ListGroupMembershipsForMember"))
+                })
+                .await?;
             let items = out
                 .group_memberships()
                 .iter()
@@ -1168,16 +1232,18 @@ impl IdentityStore for SdkIdentityStore {
         let mut result: BTreeMap<GroupId, bool> =
             groups.iter().map(|g| (g.clone(), false)).collect();
         for chunk in groups.chunks(MAX_GROUPS_PER_MEMBERSHIP_CHECK) {
-            self.wait().await;
             let out = self
-                .client
-                .is_member_in_groups()
-                .identity_store_id(&self.store_id)
-                .member_id(MemberId::UserId(user.0.clone()))
-                .set_group_ids(Some(chunk.iter().map(|g| g.0.clone()).collect()))
-                .send()
-                .await
-                .map_err(fail("IsMemberInGroups"))?;
+                .call(|| async {
+                    self.client
+                        .is_member_in_groups()
+                        .identity_store_id(&self.store_id)
+                        .member_id(MemberId::UserId(user.0.clone()))
+                        .set_group_ids(Some(chunk.iter().map(|g| g.0.clone()).collect()))
+                        .send()
+                        .await
+                        .map_err(fail("IsMemberInGroups"))
+                })
+                .await?;
             for r in out.results() {
                 if let Some(group) = r.group_id() {
                     result.insert(GroupId(group.to_owned()), r.membership_exists());

@@ -98,14 +98,14 @@ async fn update_user_sends_attribute_operations_at_most_100_per_call() {
 }
 
 #[tokio::test]
-async fn throttling_is_retried_and_reported_with_retry_after_seconds() {
+async fn throttling_waits_the_retry_after_seconds_and_is_reported_when_it_persists() {
     let throttled = mock!(Client::describe_user)
         .sequence()
         .error(|| {
             DescribeUserError::ThrottlingException(
                 ThrottlingException::builder()
                     .message("Rate exceeded")
-                    .retry_after_seconds(7)
+                    .retry_after_seconds(1)
                     .meta(meta("ThrottlingException", "Rate exceeded"))
                     .build(),
             )
@@ -113,13 +113,27 @@ async fn throttling_is_retried_and_reported_with_retry_after_seconds() {
         .repeatedly()
         .build();
     let store = store(mock_client!(aws_sdk_identitystore, [&throttled]));
+    let started = std::time::Instant::now();
     let err = store.describe_user(&UserId::from("u-1")).await.unwrap_err();
     assert!(err.is_throttled(), "{err}");
-    assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(7)));
+    assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(1)));
+    // The SDK retried each send; on top, the service's hint was waited out twice.
+    let sends = 1 + aws_access::identity_store::THROTTLE_RETRIES as usize;
     assert!(
-        throttled.num_calls() > 1,
-        "the SDK retried throttling ({} calls)",
+        throttled.num_calls() > sends,
+        "{} calls",
         throttled.num_calls()
+    );
+    assert_eq!(
+        throttled.num_calls() % sends,
+        0,
+        "{} calls",
+        throttled.num_calls()
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "waited {:?}",
+        started.elapsed()
     );
 }
 
