@@ -35,3 +35,20 @@
 //!   this on.
 //!
 //! [JumpCloud Directory Platform API]: https://docs.jumpcloud.com/api/
+
+pub mod bulk;
+pub mod client;
+pub mod error;
+pub mod filter;
+pub mod ids;
+mod list;
+pub mod models;
+pub mod page;
+pub mod retry;
+pub mod v1;
+pub mod v2;
+
+pub use client::{Client, ClientBuilder, Region};
+pub use error::{Error, Result};
+pub use list::{V1List, V2List};
+pub use page::Page;

@@ -1,0 +1,413 @@
+//! Models: lenient where JumpCloud is loose (unknown fields kept in `extra`, dates as
+//! strings, optional fields as `Option`), strict where it matters (ids as newtypes, the user
+//! state an enum with an `Unknown` fallback).
+//!
+//! ```
+//! use jumpcloud_api::models::{SystemUser, UserState};
+//! let user: SystemUser = serde_json::from_str(
+//!     r#"{"_id":"u1","username":"ada","email":"ada@example.com","state":"ACTIVATED","newField":1}"#,
+//! ).unwrap();
+//! assert_eq!(user.state, Some(UserState::Activated));
+//! assert_eq!(user.extra["newField"], 1); // kept, and written back on a round trip
+//! ```
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::ids::{GroupId, UserId};
+
+/// A user's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UserState {
+    /// Created, not yet active (cannot sign in).
+    Staged,
+    /// Active.
+    Activated,
+    /// Suspended (cannot sign in).
+    Suspended,
+    /// A state this client does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+/// A phone number of a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PhoneNumber {
+    /// Its kind (`work`, `mobile`, …).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    /// Everything else.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A custom attribute of a user. The list is replaced as a whole on update: read, change,
+/// write back (concurrent updates lose data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribute {
+    /// Its name.
+    pub name: String,
+    /// Its value (at most 1024 characters).
+    pub value: String,
+}
+
+/// A system user (v1 `systemuserreturn`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
+pub struct SystemUser {
+    /// The id.
+    #[serde(rename = "_id", alias = "id")]
+    pub id: UserId,
+    /// The unique user name.
+    #[serde(default)]
+    pub username: String,
+    /// The email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// First name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firstname: Option<String>,
+    /// Last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lastname: Option<String>,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub displayname: Option<String>,
+    /// The state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<UserState>,
+    /// Whether the account is activated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activated: Option<bool>,
+    /// Whether the account is suspended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended: Option<bool>,
+    /// Phone numbers.
+    #[serde(
+        default,
+        rename = "phoneNumbers",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub phone_numbers: Vec<PhoneNumber>,
+    /// Custom attributes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<Attribute>,
+    /// When it was created (as JumpCloud sends it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    /// Everything else JumpCloud sent (department, company, manager, …).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A user to create (v1 `systemuserputpost`; also the item of a bulk create).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
+pub struct NewSystemUser {
+    /// The unique user name (required).
+    pub username: String,
+    /// The email (required).
+    pub email: String,
+    /// First name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firstname: Option<String>,
+    /// Last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lastname: Option<String>,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub displayname: Option<String>,
+    /// The initial state; without it the organisation's default applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<UserState>,
+    /// Phone numbers.
+    #[serde(
+        default,
+        rename = "phoneNumbers",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub phone_numbers: Vec<PhoneNumber>,
+    /// Custom attributes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<Attribute>,
+    /// Other writable fields (department, company, jobTitle, …).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl NewSystemUser {
+    /// A user with the two required fields.
+    ///
+    /// ```
+    /// let user = jumpcloud_api::models::NewSystemUser::new("ada", "ada@example.com").names("Ada", "Lovelace");
+    /// assert_eq!(user.lastname.as_deref(), Some("Lovelace"));
+    /// ```
+    pub fn new(username: impl Into<String>, email: impl Into<String>) -> Self {
+        Self {
+            username: username.into(),
+            email: email.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets first and last name.
+    #[must_use]
+    pub fn names(mut self, first: impl Into<String>, last: impl Into<String>) -> Self {
+        self.firstname = Some(first.into());
+        self.lastname = Some(last.into());
+        self
+    }
+}
+
+/// Changes to a user (v1 `systemuserput`): only the fields set are sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
+pub struct UserUpdate {
+    /// New email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// New first name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firstname: Option<String>,
+    /// New last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lastname: Option<String>,
+    /// New display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub displayname: Option<String>,
+    /// `Activated` or `Suspended` (a staged user is activated with
+    /// [`Users::activate`](crate::v1::Users::activate)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<UserState>,
+    /// The whole attribute list (replaces the current one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<Vec<Attribute>>,
+    /// Other fields to set.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// An application (v1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
+pub struct Application {
+    /// The id.
+    #[serde(rename = "_id", alias = "id")]
+    pub id: crate::ids::ApplicationId,
+    /// The catalogue name (such as `aws`).
+    #[serde(default)]
+    pub name: String,
+    /// The label shown to users.
+    #[serde(
+        default,
+        rename = "displayLabel",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub display_label: Option<String>,
+    /// The display name.
+    #[serde(
+        default,
+        rename = "displayName",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub display_name: Option<String>,
+    /// Whether it is active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Everything else (config, sso, …).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A user group (v2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
+pub struct UserGroup {
+    /// The id.
+    pub id: GroupId,
+    /// The unique name.
+    #[serde(default)]
+    pub name: String,
+    /// The description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The group's email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// `STATIC`, `DYNAMIC_…` or `NOTSET`.
+    #[serde(
+        default,
+        rename = "membershipMethod",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub membership_method: Option<String>,
+    /// Everything else (attributes, memberQuery, …).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A user group to create or replace (v2 `UserGroupPost` / `UserGroupPut`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
+pub struct UserGroupInput {
+    /// The name (required).
+    pub name: String,
+    /// The description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Other fields.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UserGroupInput {
+    /// A group with a name.
+    ///
+    /// ```
+    /// let group = jumpcloud_api::models::UserGroupInput::new("Engineering").description("builds");
+    /// assert_eq!(group.description.as_deref(), Some("builds"));
+    /// ```
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the description.
+    #[must_use]
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = Some(text.into());
+        self
+    }
+}
+
+/// A node of the graph.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GraphObject {
+    /// Its id.
+    pub id: String,
+    /// Its type (`user`, `user_group`, `application`, …).
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    /// Edge attributes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<Value>,
+}
+
+/// An edge of the graph (members, associations).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GraphConnection {
+    /// The object it points to.
+    pub to: GraphObject,
+    /// The object it starts from, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<GraphObject>,
+    /// Attributes of the edge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<Value>,
+}
+
+/// An object reached through the graph, directly or indirectly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
+pub struct GraphObjectWithPaths {
+    /// Its id.
+    pub id: String,
+    /// Its type.
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    /// The paths through which it is reached (one edge long when direct).
+    #[serde(default)]
+    pub paths: Vec<Vec<GraphConnection>>,
+    /// Everything else (compiledAttributes, …).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl GraphObjectWithPaths {
+    /// Whether some path reaches it directly (one edge).
+    ///
+    /// ```
+    /// let direct: jumpcloud_api::models::GraphObjectWithPaths =
+    ///     serde_json::from_str(r#"{"id":"u1","type":"user","paths":[[{"to":{"id":"u1","type":"user"}}]]}"#).unwrap();
+    /// assert!(direct.is_direct());
+    /// ```
+    pub fn is_direct(&self) -> bool {
+        self.paths.iter().any(|p| p.len() == 1)
+    }
+}
+
+/// The result of one item of a bulk job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
+pub struct JobResult {
+    /// The item's id.
+    #[serde(default)]
+    pub id: String,
+    /// Its status (`pending`, `finished`, `failed`, …).
+    #[serde(default)]
+    pub status: String,
+    /// The message, for failures.
+    #[serde(default, rename = "statusMsg", skip_serializing_if = "Option::is_none")]
+    pub status_msg: Option<String>,
+    /// Details of the item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Value>,
+    /// The fields that were stored.
+    #[serde(
+        default,
+        rename = "persistedFields",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub persisted_fields: Option<Value>,
+    /// Everything else.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A scheduled user state change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
+pub struct ScheduledUserState {
+    /// The scheduled job.
+    #[serde(rename = "scheduledJobId", default)]
+    pub scheduled_job_id: crate::ids::ScheduledJobId,
+    /// The user.
+    #[serde(rename = "systemUserId", default)]
+    pub system_user_id: UserId,
+    /// The state it will take.
+    #[serde(default)]
+    pub state: String,
+    /// When (UTC).
+    #[serde(rename = "scheduledDate", default)]
+    pub scheduled_date: String,
+}
+
+/// A user of an application's identity-management integration, as the import preview shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
+pub struct ImportUser {
+    /// The id in the application.
+    #[serde(default)]
+    pub id: String,
+    /// User name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// First name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firstname: Option<String>,
+    /// Last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lastname: Option<String>,
+    /// Everything else.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}

@@ -1,0 +1,292 @@
+//! The v1 API (base `/api`): system users and applications.
+//!
+//! ```no_run
+//! # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+//! use jumpcloud_api::filter::V1Filter;
+//! use jumpcloud_api::models::NewSystemUser;
+//!
+//! let ada = jc.users().create(&NewSystemUser::new("ada", "ada@example.com").names("Ada", "Lovelace")).await?;
+//! let same = jc.users().list().filter(V1Filter::new().eq("username", "ada")).all().await?;
+//! assert_eq!(same[0].id, ada.id);
+//! # Ok(()) }
+//! ```
+
+use futures::TryStreamExt;
+use futures::stream::BoxStream;
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::client::{Api, Call, Client};
+use crate::error::Result;
+use crate::ids::{ApplicationId, UserId};
+use crate::list::{V1List, fetch_v1};
+use crate::models::{Application, Attribute, NewSystemUser, SystemUser, UserUpdate};
+use crate::page::{MAX_PAGE_SIZE, Page, stream_all};
+
+impl Client {
+    /// System users (v1) and their group memberships (v2 `memberof`).
+    pub fn users(&self) -> Users<'_> {
+        Users { client: self }
+    }
+
+    /// Applications (v1) and their associations, traversals and imports (v2).
+    pub fn applications(&self) -> Applications<'_> {
+        Applications { client: self }
+    }
+}
+
+/// System users. Get one with [`Client::users`].
+#[derive(Debug, Clone, Copy)]
+pub struct Users<'a> {
+    pub(crate) client: &'a Client,
+}
+
+/// A user search (`POST /search/systemusers`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UserSearch {
+    /// Field conditions, such as `{"and": [{"department": "Engineering"}]}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Value>,
+    /// A free-text search over `fields`.
+    #[serde(rename = "searchFilter", skip_serializing_if = "Option::is_none")]
+    pub search_filter: Option<SearchFilter>,
+}
+
+/// Free-text search terms of a [`UserSearch`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SearchFilter {
+    /// The term.
+    #[serde(rename = "searchTerm")]
+    pub search_term: String,
+    /// The fields searched.
+    pub fields: Vec<String>,
+}
+
+impl UserSearch {
+    /// Users whose `field` equals `value` exactly.
+    ///
+    /// ```
+    /// let search = jumpcloud_api::v1::UserSearch::field_equals("department", "Engineering");
+    /// assert_eq!(serde_json::to_value(&search).unwrap()["filter"]["and"][0]["department"], "Engineering");
+    /// ```
+    pub fn field_equals(field: &str, value: &str) -> Self {
+        let mut condition = Map::new();
+        condition.insert(field.to_owned(), Value::String(value.to_owned()));
+        Self {
+            filter: Some(json!({ "and": [Value::Object(condition)] })),
+            search_filter: None,
+        }
+    }
+
+    /// Users matching `term` in any of `fields`.
+    pub fn text(term: &str, fields: &[&str]) -> Self {
+        Self {
+            filter: None,
+            search_filter: Some(SearchFilter {
+                search_term: term.to_owned(),
+                fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+            }),
+        }
+    }
+}
+
+impl Users<'_> {
+    /// Lists users (`GET /systemusers`), sorted by id.
+    pub fn list(&self) -> V1List<SystemUser> {
+        V1List::new(self.client, "/systemusers", "/systemusers")
+    }
+
+    /// One user (`GET /systemusers/{id}`).
+    ///
+    /// # Errors
+    ///
+    /// Not found (404), or the request's error.
+    pub async fn get(&self, id: &UserId) -> Result<SystemUser> {
+        let path = format!("/systemusers/{}", id.as_str());
+        self.client
+            .json(Call::get(Api::V1, "/systemusers/{id}", path))
+            .await
+    }
+
+    /// Creates a user (`POST /systemusers`). Not resent after a 5xx or timeout: see
+    /// [`Error::Unconfirmed`](crate::Error::Unconfirmed).
+    ///
+    /// # Errors
+    ///
+    /// 400 when the user exists or a field is invalid (JumpCloud's message says which).
+    pub async fn create(&self, user: &NewSystemUser) -> Result<SystemUser> {
+        let call = Call::new(Method::POST, Api::V1, "/systemusers", "/systemusers").json(user)?;
+        self.client.json(call).await
+    }
+
+    /// Changes a user (`PUT /systemusers/{id}`); only the fields set are sent.
+    ///
+    /// # Errors
+    ///
+    /// Not found, or 400 for invalid values.
+    pub async fn update(&self, id: &UserId, update: &UserUpdate) -> Result<SystemUser> {
+        let path = format!("/systemusers/{}", id.as_str());
+        let call = Call::new(Method::PUT, Api::V1, "/systemusers/{id}", path).json(update)?;
+        self.client.json(call).await
+    }
+
+    /// Changes a user's custom attributes by reading them, applying `change`, and writing
+    /// the whole list back (JumpCloud replaces the list as a whole). Returns the user as
+    /// stored. Two writers doing this at once can still lose one's change.
+    ///
+    /// # Errors
+    ///
+    /// The read's or the write's error.
+    pub async fn update_attributes(
+        &self,
+        id: &UserId,
+        change: impl FnOnce(&mut Vec<Attribute>),
+    ) -> Result<SystemUser> {
+        let mut attributes = self.get(id).await?.attributes;
+        change(&mut attributes);
+        let update = UserUpdate {
+            attributes: Some(attributes),
+            ..UserUpdate::default()
+        };
+        self.update(id, &update).await
+    }
+
+    /// Deletes a user (`DELETE /systemusers/{id}`). With `cascade_manager`, the user's direct
+    /// reports lose their manager first; without it, deleting a manager fails with 409.
+    ///
+    /// # Errors
+    ///
+    /// Not found; 409 for a manager without `cascade_manager`.
+    pub async fn delete(&self, id: &UserId, cascade_manager: bool) -> Result<()> {
+        let path = format!("/systemusers/{}", id.as_str());
+        let mut call = Call::new(Method::DELETE, Api::V1, "/systemusers/{id}", path);
+        if cascade_manager {
+            call = call.query("cascade_manager", "null");
+        }
+        self.client.execute(call).await
+    }
+
+    /// Activates a staged user (`POST /systemusers/{id}/state/activate`); activating twice
+    /// is harmless, so this call is retried like a read.
+    ///
+    /// # Errors
+    ///
+    /// Not found, or the request's error.
+    pub async fn activate(&self, id: &UserId) -> Result<()> {
+        let path = format!("/systemusers/{}/state/activate", id.as_str());
+        let call = Call::new(
+            Method::POST,
+            Api::V1,
+            "/systemusers/{id}/state/activate",
+            path,
+        )
+        .json(&json!({}))?
+        .idempotent();
+        self.client.execute(call).await
+    }
+
+    /// Searches users (`POST /search/systemusers`), page by page.
+    pub fn search(&self, search: &UserSearch) -> BoxStream<'static, Result<SystemUser>> {
+        let client = self.client.clone();
+        let search = search.clone();
+        stream_all("/search/systemusers", MAX_PAGE_SIZE, move |skip, limit| {
+            let client = client.clone();
+            let body = search_body(&search, skip, limit);
+            async move {
+                let call = Call::new(
+                    Method::POST,
+                    Api::V1,
+                    "/search/systemusers",
+                    "/search/systemusers",
+                )
+                .query("limit", limit)
+                .query("skip", skip)
+                .json(&body)?
+                .idempotent();
+                fetch_v1(&client, call, skip, limit).await
+            }
+        })
+    }
+
+    /// The first page of a search, for manual paging.
+    ///
+    /// # Errors
+    ///
+    /// The request's error.
+    pub async fn search_page(&self, search: &UserSearch, skip: u64) -> Result<Page<SystemUser>> {
+        let body = search_body(search, skip, MAX_PAGE_SIZE);
+        let call = Call::new(
+            Method::POST,
+            Api::V1,
+            "/search/systemusers",
+            "/search/systemusers",
+        )
+        .query("limit", MAX_PAGE_SIZE)
+        .query("skip", skip)
+        .json(&body)?
+        .idempotent();
+        fetch_v1(self.client, call, skip, MAX_PAGE_SIZE).await
+    }
+
+    /// Every group the user belongs to, directly or through other groups
+    /// (`GET /users/{id}/memberof`, v2).
+    pub fn member_of(
+        &self,
+        id: &UserId,
+    ) -> crate::list::V2List<crate::models::GraphObjectWithPaths> {
+        crate::list::V2List::new(
+            self.client,
+            "/users/{user_id}/memberof",
+            format!("/users/{}/memberof", id.as_str()),
+        )
+    }
+}
+
+fn search_body(search: &UserSearch, skip: u64, limit: u32) -> Value {
+    let mut body = serde_json::to_value(search).unwrap_or_else(|_| json!({}));
+    if let Value::Object(map) = &mut body {
+        map.insert("limit".into(), json!(limit));
+        map.insert("skip".into(), json!(skip));
+    }
+    body
+}
+
+/// Applications. Get one with [`Client::applications`].
+#[derive(Debug, Clone, Copy)]
+pub struct Applications<'a> {
+    pub(crate) client: &'a Client,
+}
+
+impl Applications<'_> {
+    /// Lists applications (`GET /applications`).
+    pub fn list(&self) -> V1List<Application> {
+        V1List::new(self.client, "/applications", "/applications")
+    }
+
+    /// One application (`GET /applications/{id}`).
+    ///
+    /// # Errors
+    ///
+    /// Not found, or the request's error.
+    pub async fn get(&self, id: &ApplicationId) -> Result<Application> {
+        let path = format!("/applications/{}", id.as_str());
+        self.client
+            .json(Call::get(Api::V1, "/applications/{id}", path))
+            .await
+    }
+
+    /// Finds applications by display label (`displayLabel`, exact).
+    ///
+    /// # Errors
+    ///
+    /// The list's error.
+    pub async fn find_by_label(&self, label: &str) -> Result<Vec<Application>> {
+        let all: Vec<Application> = self.list().stream().try_collect().await?;
+        Ok(all
+            .into_iter()
+            .filter(|a| a.display_label.as_deref() == Some(label))
+            .collect())
+    }
+}

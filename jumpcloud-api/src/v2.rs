@@ -1,0 +1,379 @@
+//! The v2 API (base `/api/v2`): user groups, their members, the graph around applications,
+//! and application imports.
+//!
+//! ```no_run
+//! # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+//! use jumpcloud_api::ids::{ApplicationId, UserId};
+//! use jumpcloud_api::models::UserGroupInput;
+//! use jumpcloud_api::v2::AssociationTarget;
+//!
+//! let group = match jc.user_groups().find_by_name("AWS Developers").await? {
+//!     Some(group) => group,
+//!     None => jc.user_groups().create(&UserGroupInput::new("AWS Developers")).await?,
+//! };
+//! jc.user_groups().add_member(&group.id, &UserId::from("5f0c1b2e3d4a5b6c7d8e9f02")).await?;
+//! let app = ApplicationId::from("5f0c1b2e3d4a5b6c7d8e9f03");
+//! if !jc.applications().is_associated(&app, AssociationTarget::UserGroup, group.id.as_str()).await? {
+//!     jc.applications().associate(&app, AssociationTarget::UserGroup, group.id.as_str()).await?;
+//! }
+//! # Ok(()) }
+//! ```
+
+use futures::TryStreamExt;
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::client::{Api, Call, Client};
+use crate::error::Result;
+use crate::filter::V2Filter;
+use crate::ids::{ApplicationId, GroupId, JobId, UserId};
+use crate::list::V2List;
+use crate::models::{GraphConnection, GraphObjectWithPaths, ImportUser, UserGroup, UserGroupInput};
+use crate::v1::Applications;
+
+impl Client {
+    /// User groups (v2).
+    pub fn user_groups(&self) -> UserGroups<'_> {
+        UserGroups { client: self }
+    }
+}
+
+/// User groups. Get one with [`Client::user_groups`].
+#[derive(Debug, Clone, Copy)]
+pub struct UserGroups<'a> {
+    client: &'a Client,
+}
+
+/// A graph edit's operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Op {
+    Add,
+    Remove,
+}
+
+impl UserGroups<'_> {
+    /// Lists user groups (`GET /usergroups`), sorted by id; narrow it with
+    /// [`V2List::filter`].
+    pub fn list(&self) -> V2List<UserGroup> {
+        V2List::new(self.client, "/usergroups", "/usergroups")
+    }
+
+    /// One group (`GET /usergroups/{id}`).
+    ///
+    /// # Errors
+    ///
+    /// Not found, or the request's error.
+    pub async fn get(&self, id: &GroupId) -> Result<UserGroup> {
+        let path = format!("/usergroups/{}", id.as_str());
+        self.client
+            .json(Call::get(Api::V2, "/usergroups/{id}", path))
+            .await
+    }
+
+    /// The group named exactly `name` (JumpCloud's filter is case-sensitive; the answer is
+    /// checked again here), or `None`.
+    ///
+    /// # Errors
+    ///
+    /// The request's error.
+    pub async fn find_by_name(&self, name: &str) -> Result<Option<UserGroup>> {
+        let found = self
+            .list()
+            .filter(V2Filter::new().eq("name", name))
+            .all()
+            .await?;
+        Ok(found.into_iter().find(|g| g.name == name))
+    }
+
+    /// Creates a group (`POST /usergroups`). Not resent after a 5xx or timeout.
+    ///
+    /// # Errors
+    ///
+    /// 400/409 when the name is taken, or the request's error.
+    pub async fn create(&self, group: &UserGroupInput) -> Result<UserGroup> {
+        let call = Call::new(Method::POST, Api::V2, "/usergroups", "/usergroups").json(group)?;
+        self.client.json(call).await
+    }
+
+    /// Replaces a group's name and description (`PUT /usergroups/{id}`; there is no PATCH).
+    ///
+    /// # Errors
+    ///
+    /// Not found, or the request's error.
+    pub async fn update(&self, id: &GroupId, group: &UserGroupInput) -> Result<UserGroup> {
+        let path = format!("/usergroups/{}", id.as_str());
+        let call = Call::new(Method::PUT, Api::V2, "/usergroups/{id}", path).json(group)?;
+        self.client.json(call).await
+    }
+
+    /// Deletes a group (`DELETE /usergroups/{id}`).
+    ///
+    /// # Errors
+    ///
+    /// Not found, or the request's error.
+    pub async fn delete(&self, id: &GroupId) -> Result<()> {
+        let path = format!("/usergroups/{}", id.as_str());
+        self.client
+            .execute(Call::new(Method::DELETE, Api::V2, "/usergroups/{id}", path))
+            .await
+    }
+
+    /// The direct members (`GET /usergroups/{id}/members`): edges whose `to.id` is a user id.
+    pub fn members(&self, id: &GroupId) -> V2List<GraphConnection> {
+        V2List::new(
+            self.client,
+            "/usergroups/{group_id}/members",
+            format!("/usergroups/{}/members", id.as_str()),
+        )
+        .unsorted()
+    }
+
+    /// Every user in the group, direct or indirect (`GET /usergroups/{id}/membership`).
+    pub fn membership(&self, id: &GroupId) -> V2List<GraphObjectWithPaths> {
+        V2List::new(
+            self.client,
+            "/usergroups/{group_id}/membership",
+            format!("/usergroups/{}/membership", id.as_str()),
+        )
+    }
+
+    async fn edit_member(&self, group: &GroupId, user: &UserId, op: Op) -> Result<()> {
+        let path = format!("/usergroups/{}/members", group.as_str());
+        let body = json!({ "op": op, "type": "user", "id": user.as_str() });
+        // Adding a member twice, or removing a non-member, changes nothing: safe to resend.
+        let call = Call::new(
+            Method::POST,
+            Api::V2,
+            "/usergroups/{group_id}/members",
+            path,
+        )
+        .json(&body)?
+        .idempotent();
+        self.client.execute(call).await
+    }
+
+    /// Adds a user to a group (`POST /usergroups/{id}/members`, op `add`).
+    ///
+    /// # Errors
+    ///
+    /// Not found, or the request's error.
+    pub async fn add_member(&self, group: &GroupId, user: &UserId) -> Result<()> {
+        self.edit_member(group, user, Op::Add).await
+    }
+
+    /// Removes a user from a group (op `remove`).
+    ///
+    /// # Errors
+    ///
+    /// Not found, or the request's error.
+    pub async fn remove_member(&self, group: &GroupId, user: &UserId) -> Result<()> {
+        self.edit_member(group, user, Op::Remove).await
+    }
+}
+
+/// What an application association points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssociationTarget {
+    /// A user.
+    User,
+    /// A user group.
+    UserGroup,
+}
+
+impl AssociationTarget {
+    fn as_str(self) -> &'static str {
+        match self {
+            AssociationTarget::User => "user",
+            AssociationTarget::UserGroup => "user_group",
+        }
+    }
+}
+
+/// An import job's options (`POST /applications/{id}/import/jobs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ImportJob {
+    /// Reactivate suspended users that the import matches.
+    #[serde(rename = "allowUserReactivation")]
+    pub allow_user_reactivation: bool,
+    /// `users.create` and/or `users.update`.
+    pub operations: Vec<String>,
+    /// A query passed to the application (`location=Chicago&department=IT`).
+    #[serde(rename = "queryString", skip_serializing_if = "Option::is_none")]
+    pub query_string: Option<String>,
+}
+
+impl Default for ImportJob {
+    fn default() -> Self {
+        Self {
+            allow_user_reactivation: true,
+            operations: vec!["users.create".into(), "users.update".into()],
+            query_string: None,
+        }
+    }
+}
+
+/// One page of an import preview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
+pub struct ImportPreview {
+    /// The application's users.
+    #[serde(default)]
+    pub users: Vec<ImportUser>,
+    /// How many there are in all.
+    #[serde(default)]
+    pub total_count: Option<f64>,
+}
+
+impl Applications<'_> {
+    /// The direct associations of an application with users or user groups
+    /// (`GET /applications/{id}/associations?targets=…`).
+    pub fn associations(
+        &self,
+        app: &ApplicationId,
+        target: AssociationTarget,
+    ) -> V2List<GraphConnection> {
+        V2List::new(
+            self.client,
+            "/applications/{application_id}/associations",
+            format!("/applications/{}/associations", app.as_str()),
+        )
+        .unsorted()
+        .with_query("targets", target.as_str())
+    }
+
+    /// Whether `id` is directly associated with the application.
+    ///
+    /// # Errors
+    ///
+    /// The list's error.
+    pub async fn is_associated(
+        &self,
+        app: &ApplicationId,
+        target: AssociationTarget,
+        id: &str,
+    ) -> Result<bool> {
+        let mut edges = self.associations(app, target).stream();
+        while let Some(edge) = edges.try_next().await? {
+            if edge.to.id == id {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    async fn edit_association(
+        &self,
+        app: &ApplicationId,
+        target: AssociationTarget,
+        id: &str,
+        op: Op,
+    ) -> Result<()> {
+        let path = format!("/applications/{}/associations", app.as_str());
+        let body = json!({ "op": op, "type": target.as_str(), "id": id });
+        let call = Call::new(
+            Method::POST,
+            Api::V2,
+            "/applications/{application_id}/associations",
+            path,
+        )
+        .json(&body)?
+        .idempotent();
+        self.client.execute(call).await
+    }
+
+    /// Associates a user or user group with the application (op `add`).
+    ///
+    /// # Errors
+    ///
+    /// Not found, or the request's error.
+    pub async fn associate(
+        &self,
+        app: &ApplicationId,
+        target: AssociationTarget,
+        id: &str,
+    ) -> Result<()> {
+        self.edit_association(app, target, id, Op::Add).await
+    }
+
+    /// Removes an association (op `remove`).
+    ///
+    /// # Errors
+    ///
+    /// Not found, or the request's error.
+    pub async fn dissociate(
+        &self,
+        app: &ApplicationId,
+        target: AssociationTarget,
+        id: &str,
+    ) -> Result<()> {
+        self.edit_association(app, target, id, Op::Remove).await
+    }
+
+    /// Every user group bound to the application, directly or indirectly
+    /// (`GET /applications/{id}/usergroups`).
+    pub fn user_groups(&self, app: &ApplicationId) -> V2List<GraphObjectWithPaths> {
+        V2List::new(
+            self.client,
+            "/applications/{application_id}/usergroups",
+            format!("/applications/{}/usergroups", app.as_str()),
+        )
+        .unsorted()
+    }
+
+    /// Every user bound to the application, directly or through groups
+    /// (`GET /applications/{id}/users`).
+    pub fn users(&self, app: &ApplicationId) -> V2List<GraphObjectWithPaths> {
+        V2List::new(
+            self.client,
+            "/applications/{application_id}/users",
+            format!("/applications/{}/users", app.as_str()),
+        )
+        .unsorted()
+    }
+
+    /// A page of the users the application's identity-management integration holds
+    /// (`GET /applications/{id}/import/users`): the import preview.
+    ///
+    /// # Errors
+    ///
+    /// 404 when the application has no active integration, or the request's error.
+    pub async fn import_preview(
+        &self,
+        app: &ApplicationId,
+        skip: u64,
+        limit: u32,
+    ) -> Result<ImportPreview> {
+        let path = format!("/applications/{}/import/users", app.as_str());
+        let call = Call::get(Api::V2, "/applications/{application_id}/import/users", path)
+            .query("limit", limit.min(100))
+            .query("skip", skip);
+        self.client.json(call).await
+    }
+
+    /// Starts an import job (`POST /applications/{id}/import/jobs`).
+    ///
+    /// # Errors
+    ///
+    /// 404 when the application has no active integration, or the request's error.
+    pub async fn import(&self, app: &ApplicationId, job: &ImportJob) -> Result<JobId> {
+        #[derive(Deserialize)]
+        struct Started {
+            #[serde(rename = "jobId", alias = "id")]
+            job_id: JobId,
+        }
+        let path = format!("/applications/{}/import/jobs", app.as_str());
+        let call = Call::new(
+            Method::POST,
+            Api::V2,
+            "/applications/{application_id}/import/jobs",
+            path,
+        )
+        .json(job)?;
+        let started: Started = self.client.json(call).await?;
+        Ok(started.job_id)
+    }
+}
