@@ -1,0 +1,191 @@
+use jumpcloud_api::ids::{GroupId, UserId};
+use jumpcloud_api::models::NewSystemUser;
+use jumpcloud_api::{Client, Error};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::{KEY, setup};
+
+#[tokio::test]
+async fn a_429_is_waited_out_with_its_retry_after_and_retried() {
+    let (server, jc) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/usergroups/g1"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/usergroups/g1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "g1", "name": "eng"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let started = std::time::Instant::now();
+    assert_eq!(
+        jc.user_groups()
+            .get(&GroupId::from("g1"))
+            .await
+            .unwrap()
+            .name,
+        "eng"
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "Retry-After was honoured"
+    );
+}
+
+#[tokio::test]
+async fn a_503_on_a_read_is_retried_then_given_up_with_the_status() {
+    let (server, jc) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/usergroups/g1"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("upstream unavailable"))
+        .expect(4)
+        .mount(&server)
+        .await;
+    let err = jc
+        .user_groups()
+        .get(&GroupId::from("g1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert!(err.is_retryable());
+    assert!(err.to_string().contains("upstream unavailable"), "{err}");
+}
+
+#[tokio::test]
+async fn a_create_that_gets_a_503_is_not_resent_and_says_so() {
+    let (server, jc) = setup().await;
+    Mock::given(method("POST"))
+        .and(path("/api/systemusers"))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = jc
+        .users()
+        .create(&NewSystemUser::new("ada", "ada@example.com"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unconfirmed { .. }), "{err}");
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_create_that_gets_a_429_is_retried_as_it_was_refused_unprocessed() {
+    let (server, jc) = setup().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/usergroups"))
+        .respond_with(ResponseTemplate::new(429))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/usergroups"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "g9", "name": "new"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let group = jc
+        .user_groups()
+        .create(&jumpcloud_api::models::UserGroupInput::new("new"))
+        .await
+        .unwrap();
+    assert_eq!(group.id, GroupId::from("g9"));
+}
+
+#[tokio::test]
+async fn member_edits_are_idempotent_so_a_503_is_retried() {
+    let (server, jc) = setup().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/usergroups/g1/members"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/usergroups/g1/members"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    jc.user_groups()
+        .add_member(&GroupId::from("g1"), &UserId::from("u1"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn error_bodies_keep_code_message_or_raw_text() {
+    let (server, jc) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/api/systemusers/missing"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"code": 404, "message": "Not Found", "status": "x"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/api/systemusers/boss"))
+        .respond_with(ResponseTemplate::new(409).set_body_string("user is a manager"))
+        .mount(&server)
+        .await;
+    let missing = jc.users().get(&UserId::from("missing")).await.unwrap_err();
+    assert!(missing.is_not_found());
+    assert_eq!(
+        missing.to_string(),
+        "JumpCloud answered HTTP 404 to /systemusers/{id}: Not Found"
+    );
+    let boss = jc
+        .users()
+        .delete(&UserId::from("boss"), false)
+        .await
+        .unwrap_err();
+    assert!(boss.is_conflict());
+    assert!(boss.to_string().ends_with("user is a manager"), "{boss}");
+    assert!(!format!("{boss:?}{boss}").contains(KEY));
+}
+
+#[tokio::test]
+async fn a_response_of_the_wrong_shape_is_a_decode_error_not_a_panic() {
+    let (server, jc) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/usergroups/g1"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>login</html>"))
+        .mount(&server)
+        .await;
+    let err = jc
+        .user_groups()
+        .get(&GroupId::from("g1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn an_unreachable_host_is_a_transport_error_that_never_shows_the_key() {
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url("http://127.0.0.1:9")
+        .retry(jumpcloud_api::retry::RetryPolicy::fast(1))
+        .build()
+        .unwrap();
+    let err = client.users().get(&UserId::from("u1")).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err}");
+    let mut text = format!("{err} {err:?}");
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    assert!(!text.contains(KEY), "{text}");
+}
