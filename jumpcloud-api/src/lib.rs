@@ -39,6 +39,8 @@
 pub mod bulk;
 pub mod client;
 pub mod error;
+#[cfg(feature = "fake")]
+pub mod fake;
 pub mod filter;
 pub mod ids;
 mod list;

@@ -60,7 +60,7 @@ pub struct Attribute {
 #[non_exhaustive]
 pub struct SystemUser {
     /// The id.
-    #[serde(rename = "_id", alias = "id")]
+    #[serde(rename = "_id", default)]
     pub id: UserId,
     /// The unique user name.
     #[serde(default)]
@@ -196,7 +196,7 @@ pub struct UserUpdate {
 #[non_exhaustive]
 pub struct Application {
     /// The id.
-    #[serde(rename = "_id", alias = "id")]
+    #[serde(rename = "_id", default)]
     pub id: crate::ids::ApplicationId,
     /// The catalogue name (such as `aws`).
     #[serde(default)]
