@@ -19,6 +19,10 @@ pub const KEY: &str = "test-api-key-5e3f";
 
 /// A mock server with v1 at `/api` and v2 at `/api/v2`, a catch-all that fails readably,
 /// and a client with fast retries.
+///
+/// # Panics
+///
+/// When the client cannot be built (a bug in the test set-up).
 pub async fn setup() -> (MockServer, Client) {
     let server = MockServer::start().await;
     Mock::given(any())
