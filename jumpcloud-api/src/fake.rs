@@ -56,6 +56,8 @@ struct State {
     /// application id → (target type, id).
     associations: BTreeMap<String, BTreeSet<(String, String)>>,
     jobs: BTreeMap<String, Job>,
+    /// User ids in order, for O(1) skips on unfiltered lists; `None` after a change.
+    user_order: Option<Vec<String>>,
     user_states: BTreeMap<String, Value>,
     next_id: u64,
     faults: Vec<Fault>,
@@ -104,7 +106,11 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 impl FakeJumpCloud {
     /// Starts an empty fake on a free loopback port.
     pub async fn start() -> Self {
-        let server = MockServer::start().await;
+        // No request recording: the fake serves long runs (benchmarks) and verifies nothing.
+        let server = MockServer::builder()
+            .disable_request_recording()
+            .start()
+            .await;
         let state = Arc::new(Mutex::new(State::default()));
         Mock::given(any())
             .respond_with(Responder {
@@ -143,6 +149,7 @@ impl FakeJumpCloud {
         let id = state.id();
         let record = user_record(&id, serde_json::to_value(&user).unwrap_or_default());
         state.users.insert(id.clone(), record);
+        state.user_order = None;
         UserId(id)
     }
 
@@ -175,6 +182,7 @@ impl FakeJumpCloud {
     pub fn remove_user(&self, user: &UserId) {
         let mut state = lock(&self.state);
         state.users.remove(&user.0);
+        state.user_order = None;
         for members in state.members.values_mut() {
             members.remove(&user.0);
         }
@@ -359,9 +367,8 @@ fn matches(record: &Map<String, Value>, filters: &[String]) -> bool {
     })
 }
 
-/// One page of `items` per `skip` and `limit`, and the total.
-fn page(state: &State, req: &Request, items: Vec<Value>) -> (Vec<Value>, usize) {
-    let total = items.len();
+/// The `skip` and `limit` of a list request over `total` items (short pages when asked).
+fn window(state: &State, req: &Request, total: usize) -> (usize, usize) {
     let skip = param(req, "skip")
         .and_then(|s| s.parse().ok())
         .unwrap_or(0usize);
@@ -372,19 +379,46 @@ fn page(state: &State, req: &Request, items: Vec<Value>) -> (Vec<Value>, usize) 
     if state.short_pages && skip + limit < total {
         limit = (limit / 2).max(1);
     }
-    (items.into_iter().skip(skip).take(limit).collect(), total)
+    (skip, limit)
 }
 
-fn v1_list(state: &State, req: &Request, items: Vec<Value>) -> ResponseTemplate {
-    let (items, total) = page(state, req, items);
+/// One page of the `total` records `records` yields, cloning only that page.
+fn page<'a>(
+    state: &State,
+    req: &Request,
+    total: usize,
+    records: impl Iterator<Item = &'a Map<String, Value>>,
+) -> Vec<Value> {
+    let (skip, limit) = window(state, req, total);
+    records
+        .skip(skip)
+        .take(limit)
+        .map(|m| Value::Object(m.clone()))
+        .collect()
+}
+
+fn v1_page(total: usize, items: Vec<Value>) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({"totalCount": total, "results": items}))
 }
 
-fn v2_list(state: &State, req: &Request, items: Vec<Value>) -> ResponseTemplate {
-    let (items, total) = page(state, req, items);
+fn v2_page(total: usize, items: Vec<Value>) -> ResponseTemplate {
     ResponseTemplate::new(200)
         .insert_header("x-total-count", total.to_string())
         .set_body_json(items)
+}
+
+/// A v1 list of computed items.
+fn v1_list(state: &State, req: &Request, items: Vec<Value>) -> ResponseTemplate {
+    let total = items.len();
+    let (skip, limit) = window(state, req, total);
+    v1_page(total, items.into_iter().skip(skip).take(limit).collect())
+}
+
+/// A v2 list of computed items.
+fn v2_list(state: &State, req: &Request, items: Vec<Value>) -> ResponseTemplate {
+    let total = items.len();
+    let (skip, limit) = window(state, req, total);
+    v2_page(total, items.into_iter().skip(skip).take(limit).collect())
 }
 
 fn graph(id: &str, kind: &str, via: &[(&str, &str)]) -> Value {
@@ -434,14 +468,34 @@ fn handle(state: &mut State, req: &Request) -> ResponseTemplate {
         // ---- v1 ----
         ("GET", ["api", "systemusers"]) => {
             let filters = params(req, "filter");
-            let users: Vec<Value> = state
+            if filters.is_empty() {
+                // Sorted by id, as the client asks: a positional window over the id index.
+                if state.user_order.is_none() {
+                    state.user_order = Some(state.users.keys().cloned().collect());
+                }
+                let state = &*state;
+                let order = state.user_order.as_deref().unwrap_or_default();
+                let (skip, limit) = window(state, req, order.len());
+                let (from, to) = (skip.min(order.len()), (skip + limit).min(order.len()));
+                let items = order[from..to]
+                    .iter()
+                    .filter_map(|id| state.users.get(id))
+                    .map(|u| Value::Object(u.clone()))
+                    .collect();
+                return v1_page(order.len(), items);
+            }
+            let total = state
                 .users
                 .values()
                 .filter(|u| matches(u, &filters))
-                .cloned()
-                .map(Value::Object)
-                .collect();
-            v1_list(state, req, users)
+                .count();
+            let items = page(
+                state,
+                req,
+                total,
+                state.users.values().filter(|u| matches(u, &filters)),
+            );
+            v1_page(total, items)
         }
         ("POST", ["api", "systemusers"]) => {
             let input = body(req);
@@ -468,6 +522,7 @@ fn handle(state: &mut State, req: &Request) -> ResponseTemplate {
             let id = state.id();
             let record = user_record(&id, input);
             state.users.insert(id, record.clone());
+            state.user_order = None;
             ResponseTemplate::new(200).set_body_json(Value::Object(record))
         }
         ("GET", ["api", "systemusers", id]) => match state.users.get(*id) {
@@ -492,6 +547,7 @@ fn handle(state: &mut State, req: &Request) -> ResponseTemplate {
                 for members in state.members.values_mut() {
                     members.remove(*id);
                 }
+                state.user_order = None;
                 ResponseTemplate::new(200).set_body_json(Value::Object(u))
             }
             None => error(404, "Not Found"),
@@ -558,14 +614,22 @@ fn handle(state: &mut State, req: &Request) -> ResponseTemplate {
         // ---- v2: groups ----
         ("GET", ["api", "v2", "usergroups"]) => {
             let filters = params(req, "filter");
-            let groups: Vec<Value> = state
-                .groups
-                .values()
-                .filter(|g| matches(g, &filters))
-                .cloned()
-                .map(Value::Object)
-                .collect();
-            v2_list(state, req, groups)
+            let total = if filters.is_empty() {
+                state.groups.len()
+            } else {
+                state
+                    .groups
+                    .values()
+                    .filter(|g| matches(g, &filters))
+                    .count()
+            };
+            let items = page(
+                state,
+                req,
+                total,
+                state.groups.values().filter(|g| matches(g, &filters)),
+            );
+            v2_page(total, items)
         }
         ("POST", ["api", "v2", "usergroups"]) => {
             let input = body(req);
@@ -753,6 +817,7 @@ fn handle(state: &mut State, req: &Request) -> ResponseTemplate {
                     let id = state.id();
                     let record = user_record(&id, item);
                     state.users.insert(id.clone(), record);
+                    state.user_order = None;
                     results.push(json!({"id": result_id, "status": "finished", "meta": {"username": name}, "persistedFields": {"_id": id, "username": name}}));
                 } else {
                     let id = item

@@ -210,7 +210,11 @@ async fn latency_is_simulated_and_states_are_scheduled() {
     assert!(started.elapsed() >= Duration::from_millis(50));
     let scheduled = jc
         .bulk()
-        .schedule_state(std::slice::from_ref(&ada), UserState::Suspended, "2026-12-01T09:00:00Z")
+        .schedule_state(
+            std::slice::from_ref(&ada),
+            UserState::Suspended,
+            "2026-12-01T09:00:00Z",
+        )
         .await
         .unwrap();
     assert_eq!(scheduled[0].system_user_id, ada);
