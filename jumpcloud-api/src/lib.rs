@@ -28,13 +28,31 @@
 //! This crate knows nothing of provisioning: the engine in `provisioning-core` depends on
 //! it, never the other way round.
 //!
+//! # Quick start
+//!
+//! ```no_run
+//! # async fn run() -> jumpcloud_api::Result<()> {
+//! let jc = jumpcloud_api::Client::from_env()?; // JUMPCLOUD_API_KEY, JUMPCLOUD_ORG_ID, JUMPCLOUD_BASE_URL
+//! for group in jc.user_groups().list().all().await? {
+//!     println!("{} {}", group.id, group.name);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The [`guide`] module (docs/jumpcloud-api.md) tours authentication, lists and filters,
+//! errors and retries, bulk jobs and the fake.
+//!
 //! # Features
 //!
+//! - `fake`: a stateful fake JumpCloud on a local HTTP server ([`fake`](crate::fake)).
 //! - `peer-tests`: compiles the contract tests that run against Prism serving JumpCloud's
 //!   official OpenAPI specs (vendored in `specs/`). `scripts/test-all` starts Prism and turns
 //!   this on.
 //!
 //! [JumpCloud Directory Platform API]: https://docs.jumpcloud.com/api/
+
+#[doc = include_str!("../../docs/jumpcloud-api.md")]
+pub mod guide {}
 
 pub mod bulk;
 pub mod client;
