@@ -85,3 +85,60 @@ mod tests {
         assert!(blank.unwrap_err().to_string().contains("empty"));
     }
 }
+
+/// Connecting the JumpCloud examples: the real API from the environment, or `--sandbox`.
+pub mod jumpcloud {
+    use anyhow::{Context, Result};
+    use jumpcloud_api::Client;
+    use jumpcloud_api::fake::FakeJumpCloud;
+    use jumpcloud_api::models::NewSystemUser;
+
+    /// The display label of the sandbox's demo application.
+    pub const SANDBOX_APP: &str = "AWS SSO";
+
+    /// A client for JumpCloud: from `JUMPCLOUD_API_KEY` (and `JUMPCLOUD_ORG_ID`,
+    /// `JUMPCLOUD_BASE_URL`), or, with `sandbox`, for a fake JumpCloud on a local port seeded
+    /// with demo data (returned too: it lives as long as the program needs it).
+    ///
+    /// # Errors
+    ///
+    /// When the environment lacks the API key (outside the sandbox).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let (jc, fake) = provisioning_examples::jumpcloud::connect(true).await?;
+    /// assert!(fake.is_some());
+    /// assert!(!jc.user_groups().list().all().await?.is_empty());
+    /// # Ok::<(), anyhow::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn connect(sandbox: bool) -> Result<(Client, Option<FakeJumpCloud>)> {
+        if !sandbox {
+            let client = Client::from_env().context(
+                "connecting to JumpCloud (or pass --sandbox to try this against a local fake)",
+            )?;
+            return Ok((client, None));
+        }
+        let fake = FakeJumpCloud::start().await;
+        let ada = fake.add_user(
+            NewSystemUser::new("ada.lovelace", "ada@example.com").names("Ada", "Lovelace"),
+        );
+        let grace = fake.add_user(
+            NewSystemUser::new("grace.hopper", "grace@example.com").names("Grace", "Hopper"),
+        );
+        let eng = fake.add_group("Engineering");
+        fake.add_group("Finance");
+        fake.add_member(&eng, &ada);
+        fake.add_member(&eng, &grace);
+        let app = fake.add_application("aws", SANDBOX_APP);
+        fake.add_application("pulumi", "Pulumi");
+        fake.associate_group(&app, &eng);
+        fake.set_bulk_pending_polls(2);
+        eprintln!(
+            "sandbox: a fake JumpCloud at {} with demo users (ada.lovelace, grace.hopper), groups \
+             (Engineering, Finance) and applications ({SANDBOX_APP}, Pulumi)",
+            fake.uri()
+        );
+        Ok((fake.client(), Some(fake)))
+    }
+}
