@@ -40,6 +40,13 @@ pub const MAX_USERS_PER_JOB: usize = 800;
 
 impl Client {
     /// Bulk user jobs and scheduled user states.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let bulk = jc.bulk();
+    /// # let _ = bulk;
+    /// # Ok(()) }
+    /// ```
     pub fn bulk(&self) -> Bulk<'_> {
         Bulk { client: self }
     }
@@ -209,6 +216,14 @@ impl Bulk<'_> {
     ///
     /// The first job that could not be started; the jobs started before it are lost to the
     /// caller only if it drops them, so start fewer users at a time when this matters.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::models::NewSystemUser;
+    /// let jobs = jc.bulk().create_users(&[NewSystemUser::new("ada", "ada@example.com")]).await?;
+    /// println!("{:?}", jobs.job_ids());
+    /// # Ok(()) }
+    /// ```
     pub async fn create_users(&self, users: &[NewSystemUser]) -> Result<BulkJobs> {
         let mut jobs = Vec::new();
         for chunk in users.chunks(MAX_USERS_PER_JOB) {
@@ -230,6 +245,15 @@ impl Bulk<'_> {
     /// # Errors
     ///
     /// The first job that could not be started.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::bulk::BulkUserUpdate;
+    /// let update = BulkUserUpdate::new("5f0c1b2e3d4a5b6c7d8e9f02".into()).set("department", "Research");
+    /// let jobs = jc.bulk().update_users(&[update]).await?;
+    /// # let _ = jobs;
+    /// # Ok(()) }
+    /// ```
     pub async fn update_users(&self, updates: &[BulkUserUpdate]) -> Result<BulkJobs> {
         let mut jobs = Vec::new();
         for chunk in updates.chunks(MAX_USERS_PER_JOB) {
@@ -243,6 +267,13 @@ impl Bulk<'_> {
     }
 
     /// The results of one job so far (`GET /bulk/users/{job_id}/results`).
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let results = jc.bulk().results(&"job-1".into()).all().await?;
+    /// # let _ = results;
+    /// # Ok(()) }
+    /// ```
     pub fn results(&self, job: &JobId) -> V2List<JobResult> {
         V2List::new(
             self.client,
@@ -253,6 +284,13 @@ impl Bulk<'_> {
     }
 
     /// Scheduled user state changes (`GET /bulk/userstates`), optionally for one user.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let all = jc.bulk().scheduled_states(None).all().await?;
+    /// # let _ = all;
+    /// # Ok(()) }
+    /// ```
     pub fn scheduled_states(&self, user: Option<&UserId>) -> V2List<ScheduledUserState> {
         let list = V2List::new(self.client, "/bulk/userstates", "/bulk/userstates").unsorted();
         match user {
@@ -267,6 +305,14 @@ impl Bulk<'_> {
     /// # Errors
     ///
     /// 400 for a bad date or state, or the request's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::models::UserState;
+    /// let user = "5f0c1b2e3d4a5b6c7d8e9f02".into();
+    /// jc.bulk().schedule_state(&[user], UserState::Suspended, "2026-12-31T17:00:00Z").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn schedule_state(
         &self,
         users: &[UserId],
@@ -290,6 +336,12 @@ impl Bulk<'_> {
     /// # Errors
     ///
     /// Not found, or the request's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// jc.bulk().cancel_scheduled_state(&"5f0c1b2e3d4a5b6c7d8e9f09".into()).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn cancel_scheduled_state(&self, id: &ScheduledJobId) -> Result<()> {
         let path = format!("/bulk/userstates/{}", id.as_str());
         self.client
@@ -305,6 +357,16 @@ impl Bulk<'_> {
 
 impl BulkJobs {
     /// The ids of the jobs started.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::models::NewSystemUser;
+    /// let jobs = jc.bulk().create_users(&[NewSystemUser::new("ada", "ada@example.com")]).await?;
+    /// for id in jobs.job_ids() {
+    ///     println!("{id}");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn job_ids(&self) -> Vec<JobId> {
         self.jobs.iter().map(|(id, _, _)| id.clone()).collect()
     }
@@ -316,6 +378,16 @@ impl BulkJobs {
     /// # Errors
     ///
     /// [`Error::JobTimeout`] when items are still pending at the deadline; a request's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::bulk::WaitOptions;
+    /// use jumpcloud_api::models::NewSystemUser;
+    /// let jobs = jc.bulk().create_users(&[NewSystemUser::new("ada", "ada@example.com")]).await?;
+    /// let outcome = jobs.wait(&WaitOptions::default()).await?;
+    /// assert!(outcome.failed.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub async fn wait(&self, options: &WaitOptions) -> Result<BulkOutcome> {
         let started = Instant::now();
         let mut outcome = BulkOutcome::default();

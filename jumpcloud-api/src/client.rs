@@ -120,24 +120,52 @@ impl Default for ClientBuilder {
 
 impl ClientBuilder {
     /// The administrator API key (it belongs to one administrator, not to the organisation).
+    ///
+    /// ```
+    /// # fn main() -> jumpcloud_api::Result<()> {
+    /// let client = jumpcloud_api::Client::builder().api_key("k").build()?;
+    /// # let _ = client;
+    /// # Ok(()) }
+    /// ```
     pub fn api_key(mut self, key: impl Into<SecretString>) -> Self {
         self.api_key = Some(key.into());
         self
     }
 
     /// The organisation id, sent as `x-org-id` (required for multi-tenant administrators).
+    ///
+    /// ```
+    /// # fn main() -> jumpcloud_api::Result<()> {
+    /// let builder = jumpcloud_api::Client::builder().api_key("k").org_id("5f0c1b2e3d4a5b6c7d8e9f00");
+    /// # builder.build()?;
+    /// # Ok(()) }
+    /// ```
     pub fn org_id(mut self, org_id: impl Into<OrgId>) -> Self {
         self.org_id = Some(org_id.into());
         self
     }
 
     /// Sets or clears the organisation id.
+    ///
+    /// ```
+    /// # fn main() -> jumpcloud_api::Result<()> {
+    /// let builder = jumpcloud_api::Client::builder().api_key("k").set_org_id(std::env::var("JUMPCLOUD_ORG_ID").ok().map(Into::into));
+    /// # builder.build()?;
+    /// # Ok(()) }
+    /// ```
     pub fn set_org_id(mut self, org_id: Option<OrgId>) -> Self {
         self.org_id = org_id;
         self
     }
 
     /// The region (US by default); ignored when a base URL is set.
+    ///
+    /// ```
+    /// # fn main() -> jumpcloud_api::Result<()> {
+    /// let builder = jumpcloud_api::Client::builder().api_key("k").region(jumpcloud_api::Region::In);
+    /// assert!(builder.build()?.v2_base_url().starts_with("https://console.in."));
+    /// # Ok(()) }
+    /// ```
     pub fn region(mut self, region: Region) -> Self {
         self.region = region;
         self
@@ -145,6 +173,13 @@ impl ClientBuilder {
 
     /// The host root, such as `https://console.jumpcloud.com`; `/api` and `/api/v2` are
     /// appended.
+    ///
+    /// ```
+    /// # fn main() -> jumpcloud_api::Result<()> {
+    /// let builder = jumpcloud_api::Client::builder().api_key("k").base_url("https://console.eu.jumpcloud.com");
+    /// assert_eq!(builder.build()?.v1_base_url(), "https://console.eu.jumpcloud.com/api");
+    /// # Ok(()) }
+    /// ```
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
@@ -152,36 +187,80 @@ impl ClientBuilder {
 
     /// The full v1 base URL (overrides the region and base URL for v1): a test seam, as a
     /// mock server serves v1 at its root.
+    ///
+    /// ```
+    /// # fn main() -> jumpcloud_api::Result<()> {
+    /// let builder = jumpcloud_api::Client::builder().api_key("k").v1_base_url("http://127.0.0.1:4010");
+    /// assert_eq!(builder.build()?.v1_base_url(), "http://127.0.0.1:4010/");
+    /// # Ok(()) }
+    /// ```
     pub fn v1_base_url(mut self, url: impl Into<String>) -> Self {
         self.v1_base_url = Some(url.into());
         self
     }
 
     /// The full v2 base URL (overrides the region and base URL for v2).
+    ///
+    /// ```
+    /// # fn main() -> jumpcloud_api::Result<()> {
+    /// let builder = jumpcloud_api::Client::builder().api_key("k").v2_base_url("http://127.0.0.1:4011");
+    /// assert_eq!(builder.build()?.v2_base_url(), "http://127.0.0.1:4011/");
+    /// # Ok(()) }
+    /// ```
     pub fn v2_base_url(mut self, url: impl Into<String>) -> Self {
         self.v2_base_url = Some(url.into());
         self
     }
 
     /// The connect timeout.
+    ///
+    /// ```
+    /// # fn main() -> jumpcloud_api::Result<()> {
+    /// let builder = jumpcloud_api::Client::builder().api_key("k").connect_timeout(std::time::Duration::from_secs(3));
+    /// # builder.build()?;
+    /// # Ok(()) }
+    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
     /// The timeout of each attempt.
+    ///
+    /// ```
+    /// # fn main() -> jumpcloud_api::Result<()> {
+    /// let builder = jumpcloud_api::Client::builder().api_key("k").timeout(std::time::Duration::from_secs(120));
+    /// # builder.build()?;
+    /// # Ok(()) }
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
     /// The retry policy.
+    ///
+    /// ```
+    /// # fn main() -> jumpcloud_api::Result<()> {
+    /// let builder = jumpcloud_api::Client::builder().api_key("k").retry(jumpcloud_api::retry::RetryPolicy::none());
+    /// # builder.build()?;
+    /// # Ok(()) }
+    /// ```
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
     }
 
     /// At most `per_second` requests per second, shared by every clone of the client.
+    ///
+    /// ```
+    /// # fn main() -> jumpcloud_api::Result<()> {
+    /// let builder = jumpcloud_api::Client::builder().api_key("k").rate_limit(std::num::NonZeroU32::new(10).unwrap());
+    /// let client = builder.build()?;
+    /// let clone = client.clone(); // shares the limit
+    /// # let _ = clone;
+    /// # Ok(()) }
+    /// ```
     pub fn rate_limit(mut self, per_second: NonZeroU32) -> Self {
         self.rate_limit = Some(per_second);
         self

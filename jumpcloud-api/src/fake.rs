@@ -105,6 +105,13 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 
 impl FakeJumpCloud {
     /// Starts an empty fake on a free loopback port.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// let fake = jumpcloud_api::fake::FakeJumpCloud::start().await;
+    /// # let _ = fake;
+    /// # Ok(()) }
+    /// ```
     pub async fn start() -> Self {
         // No request recording: the fake serves long runs (benchmarks) and verifies nothing.
         let server = MockServer::builder()
@@ -125,6 +132,12 @@ impl FakeJumpCloud {
     }
 
     /// The host root (`/api` and `/api/v2` below it).
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// println!("serving at {}", fake.uri());
+    /// # Ok(()) }
+    /// ```
     pub fn uri(&self) -> String {
         self.server.uri()
     }
@@ -134,6 +147,13 @@ impl FakeJumpCloud {
     /// # Panics
     ///
     /// Never in practice: the fake's URL is always a valid loopback URL.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// let groups = fake.client().user_groups().list().all().await?;
+    /// # let _ = groups;
+    /// # Ok(()) }
+    /// ```
     pub fn client(&self) -> Client {
         Client::builder()
             .api_key("fake-jumpcloud-key")
@@ -144,6 +164,13 @@ impl FakeJumpCloud {
     }
 
     /// Adds a user as if it existed already; returns its id.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// let ada = fake.add_user(jumpcloud_api::models::NewSystemUser::new("ada", "ada@example.com"));
+    /// # let _ = ada;
+    /// # Ok(()) }
+    /// ```
     pub fn add_user(&self, user: NewSystemUser) -> UserId {
         let mut state = lock(&self.state);
         let id = state.id();
@@ -154,6 +181,13 @@ impl FakeJumpCloud {
     }
 
     /// Adds a group; returns its id.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// let eng = fake.add_group("Engineering");
+    /// # let _ = eng;
+    /// # Ok(()) }
+    /// ```
     pub fn add_group(&self, name: &str) -> GroupId {
         let mut state = lock(&self.state);
         let id = state.id();
@@ -163,6 +197,13 @@ impl FakeJumpCloud {
     }
 
     /// Makes a user a member of a group.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// let (ada, eng) = (fake.add_user(jumpcloud_api::models::NewSystemUser::new("ada", "a@x.io")), fake.add_group("Eng"));
+    /// fake.add_member(&eng, &ada);
+    /// # Ok(()) }
+    /// ```
     pub fn add_member(&self, group: &GroupId, user: &UserId) {
         lock(&self.state)
             .members
@@ -172,6 +213,13 @@ impl FakeJumpCloud {
     }
 
     /// Removes a user from a group.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// # let (ada, eng) = (fake.add_user(jumpcloud_api::models::NewSystemUser::new("ada", "a@x.io")), fake.add_group("Eng"));
+    /// fake.remove_member(&eng, &ada);
+    /// # Ok(()) }
+    /// ```
     pub fn remove_member(&self, group: &GroupId, user: &UserId) {
         if let Some(members) = lock(&self.state).members.get_mut(&group.0) {
             members.remove(&user.0);
@@ -179,6 +227,13 @@ impl FakeJumpCloud {
     }
 
     /// Deletes a user (and its memberships).
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// # let ada = fake.add_user(jumpcloud_api::models::NewSystemUser::new("ada", "a@x.io"));
+    /// fake.remove_user(&ada);
+    /// # Ok(()) }
+    /// ```
     pub fn remove_user(&self, user: &UserId) {
         let mut state = lock(&self.state);
         state.users.remove(&user.0);
@@ -189,6 +244,13 @@ impl FakeJumpCloud {
     }
 
     /// Deletes a group (and its memberships and associations).
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// # let eng = fake.add_group("Eng");
+    /// fake.remove_group(&eng);
+    /// # Ok(()) }
+    /// ```
     pub fn remove_group(&self, group: &GroupId) {
         let mut state = lock(&self.state);
         state.groups.remove(&group.0);
@@ -199,6 +261,13 @@ impl FakeJumpCloud {
     }
 
     /// Renames a group.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// # let eng = fake.add_group("Eng");
+    /// fake.rename_group(&eng, "Engineering");
+    /// # Ok(()) }
+    /// ```
     pub fn rename_group(&self, group: &GroupId, name: &str) {
         if let Some(g) = lock(&self.state).groups.get_mut(&group.0) {
             g.insert("name".into(), json!(name));
@@ -206,6 +275,13 @@ impl FakeJumpCloud {
     }
 
     /// Sets a field of a user (`state`, `firstname`, `department`, …).
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// # let ada = fake.add_user(jumpcloud_api::models::NewSystemUser::new("ada", "a@x.io"));
+    /// fake.set_user_field(&ada, "state", serde_json::json!("SUSPENDED"));
+    /// # Ok(()) }
+    /// ```
     pub fn set_user_field(&self, user: &UserId, field: &str, value: Value) {
         if let Some(u) = lock(&self.state).users.get_mut(&user.0) {
             u.insert(field.into(), value);
@@ -213,6 +289,13 @@ impl FakeJumpCloud {
     }
 
     /// Adds an application (catalogue `name`, shown `label`); returns its id.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// let app = fake.add_application("aws", "AWS SSO");
+    /// # let _ = app;
+    /// # Ok(()) }
+    /// ```
     pub fn add_application(&self, name: &str, label: &str) -> ApplicationId {
         let mut state = lock(&self.state);
         let id = state.id();
@@ -224,6 +307,13 @@ impl FakeJumpCloud {
     }
 
     /// Binds a group to an application.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// let (app, eng) = (fake.add_application("aws", "AWS SSO"), fake.add_group("Eng"));
+    /// fake.associate_group(&app, &eng);
+    /// # Ok(()) }
+    /// ```
     pub fn associate_group(&self, app: &ApplicationId, group: &GroupId) {
         lock(&self.state)
             .associations
@@ -233,6 +323,13 @@ impl FakeJumpCloud {
     }
 
     /// Unbinds a group from an application.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// # let (app, eng) = (fake.add_application("aws", "AWS SSO"), fake.add_group("Eng"));
+    /// fake.dissociate_group(&app, &eng);
+    /// # Ok(()) }
+    /// ```
     pub fn dissociate_group(&self, app: &ApplicationId, group: &GroupId) {
         if let Some(edges) = lock(&self.state).associations.get_mut(&app.0) {
             edges.remove(&("user_group".to_owned(), group.0.clone()));
@@ -240,6 +337,12 @@ impl FakeJumpCloud {
     }
 
     /// The users, as JumpCloud would return them.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// println!("{} users", fake.users().len());
+    /// # Ok(()) }
+    /// ```
     pub fn users(&self) -> Vec<Value> {
         lock(&self.state)
             .users
@@ -250,6 +353,13 @@ impl FakeJumpCloud {
     }
 
     /// The members of a group.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// # let eng = fake.add_group("Eng");
+    /// assert!(fake.members(&eng).is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn members(&self, group: &GroupId) -> Vec<UserId> {
         lock(&self.state)
             .members
@@ -262,26 +372,57 @@ impl FakeJumpCloud {
     }
 
     /// Requests served so far.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// println!("{} requests served", fake.requests());
+    /// # Ok(()) }
+    /// ```
     pub fn requests(&self) -> u64 {
         lock(&self.state).requests
     }
 
     /// Delays every answer.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// fake.set_latency(std::time::Duration::from_millis(150));
+    /// # Ok(()) }
+    /// ```
     pub fn set_latency(&self, latency: Duration) {
         lock(&self.state).latency = latency;
     }
 
     /// Answers the next requests with these faults, one each, before serving normally.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::fake::Fault;
+    /// fake.inject([Fault::RateLimited(1), Fault::ServerError(503)]);
+    /// # Ok(()) }
+    /// ```
     pub fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
         lock(&self.state).faults.extend(faults);
     }
 
     /// Serves pages shorter than asked (half, at least one item) while more remain.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// fake.set_short_pages(true);
+    /// # Ok(()) }
+    /// ```
     pub fn set_short_pages(&self, on: bool) {
         lock(&self.state).short_pages = on;
     }
 
     /// Bulk job results stay `pending` for this many polls (default 0).
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// fake.set_bulk_pending_polls(3);
+    /// # Ok(()) }
+    /// ```
     pub fn set_bulk_pending_polls(&self, polls: u32) {
         lock(&self.state).bulk_pending_polls = polls;
     }

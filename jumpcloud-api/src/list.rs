@@ -47,12 +47,27 @@ impl<T: DeserializeOwned + Send + 'static> V1List<T> {
     }
 
     /// Only items matching `filter`.
+    ///
+    /// ``` no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::filter::V1Filter;
+    /// let ada = jc.users().list().filter(V1Filter::new().eq("username", "ada")).all().await?;
+    /// # let _ = ada;
+    /// # Ok(()) }
+    /// ```
     pub fn filter(mut self, filter: V1Filter) -> Self {
         self.filter = filter;
         self
     }
 
     /// Items per page (1–100; default 100).
+    ///
+    /// ``` no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let first = jc.users().list().limit(10).page(0).await?;
+    /// assert!(first.items.len() <= 10);
+    /// # Ok(()) }
+    /// ```
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = limit.clamp(1, MAX_PAGE_SIZE);
         self
@@ -74,11 +89,28 @@ impl<T: DeserializeOwned + Send + 'static> V1List<T> {
     /// # Errors
     ///
     /// The request's [`Error`](crate::Error).
+    ///
+    /// ``` no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let page = jc.users().list().page(100).await?;
+    /// println!("{} items, next at {:?}", page.items.len(), page.next_skip);
+    /// # Ok(()) }
+    /// ```
     pub async fn page(&self, skip: u64) -> Result<Page<T>> {
         fetch_v1(&self.client, self.call(skip, self.limit), skip, self.limit).await
     }
 
     /// Every item, page by page.
+    ///
+    /// ``` no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use futures::TryStreamExt;
+    /// let mut users = jc.users().list().stream();
+    /// while let Some(user) = users.try_next().await? {
+    ///     println!("{}", user.username);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn stream(self) -> BoxStream<'static, Result<T>> {
         let limit = self.limit;
         let template = self.template;
@@ -94,6 +126,13 @@ impl<T: DeserializeOwned + Send + 'static> V1List<T> {
     /// # Errors
     ///
     /// The first failing request's [`Error`](crate::Error).
+    ///
+    /// ``` no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let users = jc.users().list().all().await?;
+    /// # let _ = users;
+    /// # Ok(()) }
+    /// ```
     pub async fn all(self) -> Result<Vec<T>> {
         self.stream().try_collect().await
     }
@@ -156,12 +195,27 @@ impl<T: DeserializeOwned + Send + 'static> V2List<T> {
     }
 
     /// Only items matching `filter`.
+    ///
+    /// ``` no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::filter::V2Filter;
+    /// let eng = jc.user_groups().list().filter(V2Filter::new().eq("name", "Engineering")).all().await?;
+    /// # let _ = eng;
+    /// # Ok(()) }
+    /// ```
     pub fn filter(mut self, filter: V2Filter) -> Self {
         self.filter = filter;
         self
     }
 
     /// Items per page (1–100; default 100).
+    ///
+    /// ``` no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let first = jc.user_groups().list().limit(10).page(0).await?;
+    /// assert!(first.items.len() <= 10);
+    /// # Ok(()) }
+    /// ```
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = limit.clamp(1, MAX_PAGE_SIZE);
         self
@@ -188,11 +242,28 @@ impl<T: DeserializeOwned + Send + 'static> V2List<T> {
     /// # Errors
     ///
     /// The request's [`Error`](crate::Error).
+    ///
+    /// ``` no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let page = jc.user_groups().list().page(0).await?;
+    /// println!("{} of {:?}", page.items.len(), page.total);
+    /// # Ok(()) }
+    /// ```
     pub async fn page(&self, skip: u64) -> Result<Page<T>> {
         fetch_v2(&self.client, self.call(skip, self.limit), skip, self.limit).await
     }
 
     /// Every item, page by page.
+    ///
+    /// ``` no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use futures::TryStreamExt;
+    /// let mut groups = jc.user_groups().list().stream();
+    /// while let Some(group) = groups.try_next().await? {
+    ///     println!("{}", group.name);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn stream(self) -> BoxStream<'static, Result<T>> {
         let limit = self.limit;
         let template = self.template;
@@ -208,6 +279,13 @@ impl<T: DeserializeOwned + Send + 'static> V2List<T> {
     /// # Errors
     ///
     /// The first failing request's [`Error`](crate::Error).
+    ///
+    /// ``` no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let groups = jc.user_groups().list().all().await?;
+    /// # let _ = groups;
+    /// # Ok(()) }
+    /// ```
     pub async fn all(self) -> Result<Vec<T>> {
         self.stream().try_collect().await
     }

@@ -26,11 +26,25 @@ use crate::page::{MAX_PAGE_SIZE, Page, stream_all};
 
 impl Client {
     /// System users (v1) and their group memberships (v2 `memberof`).
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let users = jc.users();
+    /// # let _ = users;
+    /// # Ok(()) }
+    /// ```
     pub fn users(&self) -> Users<'_> {
         Users { client: self }
     }
 
     /// Applications (v1) and their associations, traversals and imports (v2).
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let apps = jc.applications().list().all().await?;
+    /// # let _ = apps;
+    /// # Ok(()) }
+    /// ```
     pub fn applications(&self) -> Applications<'_> {
         Applications { client: self }
     }
@@ -94,6 +108,14 @@ impl UserSearch {
 
 impl Users<'_> {
     /// Lists users (`GET /systemusers`), sorted by id.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::filter::V1Filter;
+    /// let staff = jc.users().list().filter(V1Filter::new().eq("department", "R&D")).all().await?;
+    /// # let _ = staff;
+    /// # Ok(()) }
+    /// ```
     pub fn list(&self) -> V1List<SystemUser> {
         V1List::new(self.client, "/systemusers", "/systemusers")
     }
@@ -103,6 +125,13 @@ impl Users<'_> {
     /// # Errors
     ///
     /// Not found (404), or the request's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let ada = jc.users().get(&"5f0c1b2e3d4a5b6c7d8e9f02".into()).await?;
+    /// println!("{}", ada.username);
+    /// # Ok(()) }
+    /// ```
     pub async fn get(&self, id: &UserId) -> Result<SystemUser> {
         let path = format!("/systemusers/{}", id.as_str());
         self.client
@@ -116,6 +145,14 @@ impl Users<'_> {
     /// # Errors
     ///
     /// 400 when the user exists or a field is invalid (JumpCloud's message says which).
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::models::NewSystemUser;
+    /// let ada = jc.users().create(&NewSystemUser::new("ada", "ada@example.com").names("Ada", "Lovelace")).await?;
+    /// # let _ = ada;
+    /// # Ok(()) }
+    /// ```
     pub async fn create(&self, user: &NewSystemUser) -> Result<SystemUser> {
         let call = Call::new(Method::POST, Api::V1, "/systemusers", "/systemusers").json(user)?;
         self.client.json(call).await
@@ -126,6 +163,14 @@ impl Users<'_> {
     /// # Errors
     ///
     /// Not found, or 400 for invalid values.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let mut change = jumpcloud_api::models::UserUpdate::default();
+    /// change.lastname = Some("Byron".into());
+    /// jc.users().update(&"5f0c1b2e3d4a5b6c7d8e9f02".into(), &change).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn update(&self, id: &UserId, update: &UserUpdate) -> Result<SystemUser> {
         let path = format!("/systemusers/{}", id.as_str());
         let call = Call::new(Method::PUT, Api::V1, "/systemusers/{id}", path).json(update)?;
@@ -139,6 +184,18 @@ impl Users<'_> {
     /// # Errors
     ///
     /// The read's or the write's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::models::Attribute;
+    /// jc.users()
+    ///     .update_attributes(&"5f0c1b2e3d4a5b6c7d8e9f02".into(), |attrs| {
+    ///         attrs.retain(|a| a.name != "costCenter");
+    ///         attrs.push(Attribute { name: "costCenter".into(), value: "blue".into() });
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn update_attributes(
         &self,
         id: &UserId,
@@ -159,6 +216,12 @@ impl Users<'_> {
     /// # Errors
     ///
     /// Not found; 409 for a manager without `cascade_manager`.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// jc.users().delete(&"5f0c1b2e3d4a5b6c7d8e9f02".into(), true).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn delete(&self, id: &UserId, cascade_manager: bool) -> Result<()> {
         let path = format!("/systemusers/{}", id.as_str());
         let mut call = Call::new(Method::DELETE, Api::V1, "/systemusers/{id}", path);
@@ -174,6 +237,12 @@ impl Users<'_> {
     /// # Errors
     ///
     /// Not found, or the request's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// jc.users().activate(&"5f0c1b2e3d4a5b6c7d8e9f02".into()).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn activate(&self, id: &UserId) -> Result<()> {
         let path = format!("/systemusers/{}/state/activate", id.as_str());
         let call = Call::new(
@@ -188,6 +257,15 @@ impl Users<'_> {
     }
 
     /// Searches users (`POST /search/systemusers`), page by page.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use futures::TryStreamExt;
+    /// use jumpcloud_api::v1::UserSearch;
+    /// let found: Vec<_> = jc.users().search(&UserSearch::text("ada", &["email", "username"])).try_collect().await?;
+    /// # let _ = found;
+    /// # Ok(()) }
+    /// ```
     pub fn search(&self, search: &UserSearch) -> BoxStream<'static, Result<SystemUser>> {
         let client = self.client.clone();
         let search = search.clone();
@@ -215,6 +293,14 @@ impl Users<'_> {
     /// # Errors
     ///
     /// The request's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::v1::UserSearch;
+    /// let page = jc.users().search_page(&UserSearch::field_equals("department", "R&D"), 0).await?;
+    /// println!("{} of {:?}", page.items.len(), page.total);
+    /// # Ok(()) }
+    /// ```
     pub async fn search_page(&self, search: &UserSearch, skip: u64) -> Result<Page<SystemUser>> {
         let body = search_body(search, skip, MAX_PAGE_SIZE);
         let call = Call::new(
@@ -232,6 +318,15 @@ impl Users<'_> {
 
     /// Every group the user belongs to, directly or through other groups
     /// (`GET /users/{id}/memberof`, v2).
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let groups = jc.users().member_of(&"5f0c1b2e3d4a5b6c7d8e9f02".into()).all().await?;
+    /// for g in groups {
+    ///     println!("{} (direct: {})", g.id, g.is_direct());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn member_of(
         &self,
         id: &UserId,
@@ -261,6 +356,13 @@ pub struct Applications<'a> {
 
 impl Applications<'_> {
     /// Lists applications (`GET /applications`).
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let apps = jc.applications().list().all().await?;
+    /// # let _ = apps;
+    /// # Ok(()) }
+    /// ```
     pub fn list(&self) -> V1List<Application> {
         V1List::new(self.client, "/applications", "/applications")
     }
@@ -270,6 +372,13 @@ impl Applications<'_> {
     /// # Errors
     ///
     /// Not found, or the request's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let app = jc.applications().get(&"5f0c1b2e3d4a5b6c7d8e9f03".into()).await?;
+    /// println!("{}", app.name);
+    /// # Ok(()) }
+    /// ```
     pub async fn get(&self, id: &ApplicationId) -> Result<Application> {
         let path = format!("/applications/{}", id.as_str());
         self.client
@@ -282,6 +391,13 @@ impl Applications<'_> {
     /// # Errors
     ///
     /// The list's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let aws = jc.applications().find_by_label("AWS SSO").await?;
+    /// # let _ = aws;
+    /// # Ok(()) }
+    /// ```
     pub async fn find_by_label(&self, label: &str) -> Result<Vec<Application>> {
         let all: Vec<Application> = self.list().stream().try_collect().await?;
         Ok(all

@@ -34,6 +34,13 @@ use crate::v1::Applications;
 
 impl Client {
     /// User groups (v2).
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let groups = jc.user_groups().list().all().await?;
+    /// # let _ = groups;
+    /// # Ok(()) }
+    /// ```
     pub fn user_groups(&self) -> UserGroups<'_> {
         UserGroups { client: self }
     }
@@ -56,6 +63,14 @@ enum Op {
 impl UserGroups<'_> {
     /// Lists user groups (`GET /usergroups`), sorted by id; narrow it with
     /// [`V2List::filter`].
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::filter::V2Filter;
+    /// let static_groups = jc.user_groups().list().filter(V2Filter::new().eq("membershipMethod", "STATIC")).all().await?;
+    /// # let _ = static_groups;
+    /// # Ok(()) }
+    /// ```
     pub fn list(&self) -> V2List<UserGroup> {
         V2List::new(self.client, "/usergroups", "/usergroups")
     }
@@ -65,6 +80,13 @@ impl UserGroups<'_> {
     /// # Errors
     ///
     /// Not found, or the request's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let group = jc.user_groups().get(&"5f0c1b2e3d4a5b6c7d8e9f01".into()).await?;
+    /// println!("{}", group.name);
+    /// # Ok(()) }
+    /// ```
     pub async fn get(&self, id: &GroupId) -> Result<UserGroup> {
         let path = format!("/usergroups/{}", id.as_str());
         self.client
@@ -78,6 +100,14 @@ impl UserGroups<'_> {
     /// # Errors
     ///
     /// The request's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// if let Some(group) = jc.user_groups().find_by_name("Engineering").await? {
+    ///     println!("{}", group.id);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn find_by_name(&self, name: &str) -> Result<Option<UserGroup>> {
         let found = self
             .list()
@@ -92,6 +122,14 @@ impl UserGroups<'_> {
     /// # Errors
     ///
     /// 400/409 when the name is taken, or the request's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::models::UserGroupInput;
+    /// let group = jc.user_groups().create(&UserGroupInput::new("Engineering").description("builds")).await?;
+    /// # let _ = group;
+    /// # Ok(()) }
+    /// ```
     pub async fn create(&self, group: &UserGroupInput) -> Result<UserGroup> {
         let call = Call::new(Method::POST, Api::V2, "/usergroups", "/usergroups").json(group)?;
         self.client.json(call).await
@@ -102,6 +140,13 @@ impl UserGroups<'_> {
     /// # Errors
     ///
     /// Not found, or the request's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::models::UserGroupInput;
+    /// jc.user_groups().update(&"5f0c1b2e3d4a5b6c7d8e9f01".into(), &UserGroupInput::new("Platform Engineering")).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn update(&self, id: &GroupId, group: &UserGroupInput) -> Result<UserGroup> {
         let path = format!("/usergroups/{}", id.as_str());
         let call = Call::new(Method::PUT, Api::V2, "/usergroups/{id}", path).json(group)?;
@@ -113,6 +158,12 @@ impl UserGroups<'_> {
     /// # Errors
     ///
     /// Not found, or the request's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// jc.user_groups().delete(&"5f0c1b2e3d4a5b6c7d8e9f01".into()).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn delete(&self, id: &GroupId) -> Result<()> {
         let path = format!("/usergroups/{}", id.as_str());
         self.client
@@ -121,6 +172,14 @@ impl UserGroups<'_> {
     }
 
     /// The direct members (`GET /usergroups/{id}/members`): edges whose `to.id` is a user id.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let members = jc.user_groups().members(&"5f0c1b2e3d4a5b6c7d8e9f01".into()).all().await?;
+    /// let user_ids: Vec<&str> = members.iter().map(|m| m.to.id.as_str()).collect();
+    /// # let _ = user_ids;
+    /// # Ok(()) }
+    /// ```
     pub fn members(&self, id: &GroupId) -> V2List<GraphConnection> {
         V2List::new(
             self.client,
@@ -131,6 +190,13 @@ impl UserGroups<'_> {
     }
 
     /// Every user in the group, direct or indirect (`GET /usergroups/{id}/membership`).
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let everyone = jc.user_groups().membership(&"5f0c1b2e3d4a5b6c7d8e9f01".into()).all().await?;
+    /// # let _ = everyone;
+    /// # Ok(()) }
+    /// ```
     pub fn membership(&self, id: &GroupId) -> V2List<GraphObjectWithPaths> {
         V2List::new(
             self.client,
@@ -159,6 +225,12 @@ impl UserGroups<'_> {
     /// # Errors
     ///
     /// Not found, or the request's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// jc.user_groups().add_member(&"5f0c1b2e3d4a5b6c7d8e9f01".into(), &"5f0c1b2e3d4a5b6c7d8e9f02".into()).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn add_member(&self, group: &GroupId, user: &UserId) -> Result<()> {
         self.edit_member(group, user, Op::Add).await
     }
@@ -168,6 +240,12 @@ impl UserGroups<'_> {
     /// # Errors
     ///
     /// Not found, or the request's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// jc.user_groups().remove_member(&"5f0c1b2e3d4a5b6c7d8e9f01".into(), &"5f0c1b2e3d4a5b6c7d8e9f02".into()).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn remove_member(&self, group: &GroupId, user: &UserId) -> Result<()> {
         self.edit_member(group, user, Op::Remove).await
     }
@@ -231,6 +309,14 @@ pub struct ImportPreview {
 impl Applications<'_> {
     /// The direct associations of an application with users or user groups
     /// (`GET /applications/{id}/associations?targets=…`).
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::v2::AssociationTarget;
+    /// let bound = jc.applications().associations(&"5f0c1b2e3d4a5b6c7d8e9f03".into(), AssociationTarget::UserGroup).all().await?;
+    /// # let _ = bound;
+    /// # Ok(()) }
+    /// ```
     pub fn associations(
         &self,
         app: &ApplicationId,
@@ -250,6 +336,14 @@ impl Applications<'_> {
     /// # Errors
     ///
     /// The list's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::v2::AssociationTarget;
+    /// let bound = jc.applications().is_associated(&"5f0c1b2e3d4a5b6c7d8e9f03".into(), AssociationTarget::UserGroup, "5f0c1b2e3d4a5b6c7d8e9f01").await?;
+    /// # let _ = bound;
+    /// # Ok(()) }
+    /// ```
     pub async fn is_associated(
         &self,
         app: &ApplicationId,
@@ -290,6 +384,13 @@ impl Applications<'_> {
     /// # Errors
     ///
     /// Not found, or the request's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::v2::AssociationTarget;
+    /// jc.applications().associate(&"5f0c1b2e3d4a5b6c7d8e9f03".into(), AssociationTarget::UserGroup, "5f0c1b2e3d4a5b6c7d8e9f01").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn associate(
         &self,
         app: &ApplicationId,
@@ -304,6 +405,13 @@ impl Applications<'_> {
     /// # Errors
     ///
     /// Not found, or the request's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::v2::AssociationTarget;
+    /// jc.applications().dissociate(&"5f0c1b2e3d4a5b6c7d8e9f03".into(), AssociationTarget::User, "5f0c1b2e3d4a5b6c7d8e9f02").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn dissociate(
         &self,
         app: &ApplicationId,
@@ -315,6 +423,13 @@ impl Applications<'_> {
 
     /// Every user group bound to the application, directly or indirectly
     /// (`GET /applications/{id}/usergroups`).
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let groups = jc.applications().user_groups(&"5f0c1b2e3d4a5b6c7d8e9f03".into()).all().await?;
+    /// # let _ = groups;
+    /// # Ok(()) }
+    /// ```
     pub fn user_groups(&self, app: &ApplicationId) -> V2List<GraphObjectWithPaths> {
         V2List::new(
             self.client,
@@ -326,6 +441,13 @@ impl Applications<'_> {
 
     /// Every user bound to the application, directly or through groups
     /// (`GET /applications/{id}/users`).
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let users = jc.applications().users(&"5f0c1b2e3d4a5b6c7d8e9f03".into()).all().await?;
+    /// # let _ = users;
+    /// # Ok(()) }
+    /// ```
     pub fn users(&self, app: &ApplicationId) -> V2List<GraphObjectWithPaths> {
         V2List::new(
             self.client,
@@ -341,6 +463,15 @@ impl Applications<'_> {
     /// # Errors
     ///
     /// 404 when the application has no active integration, or the request's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let preview = jc.applications().import_preview(&"5f0c1b2e3d4a5b6c7d8e9f03".into(), 0, 100).await?;
+    /// for user in &preview.users {
+    ///     println!("{:?}", user.email);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn import_preview(
         &self,
         app: &ApplicationId,
@@ -359,6 +490,14 @@ impl Applications<'_> {
     /// # Errors
     ///
     /// 404 when the application has no active integration, or the request's error.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// use jumpcloud_api::v2::ImportJob;
+    /// let job = jc.applications().import(&"5f0c1b2e3d4a5b6c7d8e9f03".into(), &ImportJob::default()).await?;
+    /// println!("import job {job}");
+    /// # Ok(()) }
+    /// ```
     pub async fn import(&self, app: &ApplicationId, job: &ImportJob) -> Result<JobId> {
         #[derive(Deserialize)]
         struct Started {
