@@ -189,3 +189,36 @@ async fn an_unreachable_host_is_a_transport_error_that_never_shows_the_key() {
     }
     assert!(!text.contains(KEY), "{text}");
 }
+
+#[tokio::test]
+async fn the_client_side_rate_limit_is_shared_by_clones() {
+    let (server, _) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/usergroups/g1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "g1", "name": "eng"})))
+        .expect(6)
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .api_key(KEY)
+        .v2_base_url(format!("{}/api/v2", server.uri()))
+        .rate_limit(std::num::NonZeroU32::new(20).unwrap())
+        .build()
+        .unwrap();
+    let clone = client.clone();
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        client
+            .user_groups()
+            .get(&GroupId::from("g1"))
+            .await
+            .unwrap();
+        clone.user_groups().get(&GroupId::from("g1")).await.unwrap();
+    }
+    // Six requests at 20/s without bursts: five intervals of 50 ms at least.
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(240),
+        "{:?}",
+        started.elapsed()
+    );
+}
