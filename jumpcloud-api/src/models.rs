@@ -16,6 +16,16 @@ use serde_json::{Map, Value};
 
 use crate::ids::{GroupId, UserId};
 
+/// Reads `null` as the default value: JumpCloud (and its spec's examples) send `null` where
+/// the schema says string or array.
+fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 /// A user's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -290,9 +300,10 @@ impl UserGroupInput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GraphObject {
     /// Its id.
+    #[serde(default, deserialize_with = "nullable")]
     pub id: String,
     /// Its type (`user`, `user_group`, `application`, …).
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type", default, deserialize_with = "nullable")]
     pub kind: String,
     /// Edge attributes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -317,12 +328,13 @@ pub struct GraphConnection {
 #[non_exhaustive]
 pub struct GraphObjectWithPaths {
     /// Its id.
+    #[serde(default, deserialize_with = "nullable")]
     pub id: String,
     /// Its type.
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type", default, deserialize_with = "nullable")]
     pub kind: String,
     /// The paths through which it is reached (one edge long when direct).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub paths: Vec<Vec<GraphConnection>>,
     /// Everything else (compiledAttributes, …).
     #[serde(flatten)]

@@ -87,10 +87,15 @@ mod contract {
     const ID: &str = "5f0c1b2e3d4a5b6c7d8e9f01";
 
     fn prism() -> Client {
+        prism_with(Peer::JumpCloudV2)
+    }
+
+    /// A client whose v2 requests go to `v2` (the current or the complete 2023 spec).
+    fn prism_with(v2: Peer) -> Client {
         Client::builder()
             .api_key("prism-accepts-any-key")
             .v1_base_url(Peer::JumpCloudV1.url())
-            .v2_base_url(Peer::JumpCloudV2.url())
+            .v2_base_url(v2.url())
             .retry(RetryPolicy::none())
             .build()
             .expect("a client for Prism")
@@ -156,7 +161,12 @@ mod contract {
 
     #[tokio::test]
     async fn v2_group_requests_are_valid() {
-        let jc = prism();
+        for spec in [Peer::JumpCloudV2, Peer::JumpCloudV2Complete] {
+            v2_group_requests(prism_with(spec)).await;
+        }
+    }
+
+    async fn v2_group_requests(jc: Client) {
         let group = GroupId::from(ID);
         let user = UserId::from("5f0c1b2e3d4a5b6c7d8e9f02");
         valid(
@@ -209,7 +219,12 @@ mod contract {
 
     #[tokio::test]
     async fn v2_application_requests_are_valid() {
-        let jc = prism();
+        for spec in [Peer::JumpCloudV2, Peer::JumpCloudV2Complete] {
+            v2_application_requests(prism_with(spec)).await;
+        }
+    }
+
+    async fn v2_application_requests(jc: Client) {
         let app = ApplicationId::from(ID);
         for target in [AssociationTarget::User, AssociationTarget::UserGroup] {
             valid(
@@ -244,8 +259,26 @@ mod contract {
     }
 
     #[tokio::test]
+    async fn the_import_job_is_valid_against_the_complete_spec() {
+        // The newer PowerShell spec files drop POST /applications/{id}/import/jobs.
+        let jc = prism_with(Peer::JumpCloudV2Complete);
+        let job = jumpcloud_api::v2::ImportJob::default();
+        valid(
+            "import job",
+            jc.applications()
+                .import(&ApplicationId::from(ID), &job)
+                .await,
+        );
+    }
+
+    #[tokio::test]
     async fn v2_bulk_requests_are_valid() {
-        let jc = prism();
+        for spec in [Peer::JumpCloudV2, Peer::JumpCloudV2Complete] {
+            v2_bulk_requests(prism_with(spec)).await;
+        }
+    }
+
+    async fn v2_bulk_requests(jc: Client) {
         let users = vec![NewSystemUser::new("ada", "ada@example.com").names("Ada", "Lovelace")];
         let jobs = valid("bulk create", jc.bulk().create_users(&users).await);
         valid(

@@ -26,6 +26,9 @@ pub enum Peer {
     JumpCloudV1,
     /// Prism serving JumpCloud's official v2 spec, routes at the root (no `/api/v2`).
     JumpCloudV2,
+    /// Prism serving the complete 2023 v2 spec (`baton-jumpcloud/jcapi2/openapi.yaml`), which
+    /// keeps operations the newer PowerShell spec drops (the import job).
+    JumpCloudV2Complete,
     /// scim2-server, an independent SCIM 2.0 server; the URL ends in `/v2`.
     Scim,
 }
@@ -51,6 +54,7 @@ impl Peer {
             Peer::MotoAuth => "TEST_PEER_MOTO_AUTH_URL",
             Peer::JumpCloudV1 => "TEST_PEER_JUMPCLOUD_V1_URL",
             Peer::JumpCloudV2 => "TEST_PEER_JUMPCLOUD_V2_URL",
+            Peer::JumpCloudV2Complete => "TEST_PEER_JUMPCLOUD_V2_COMPLETE_URL",
             Peer::Scim => "TEST_PEER_SCIM_URL",
         }
     }
@@ -81,6 +85,7 @@ impl fmt::Display for Peer {
             Peer::MotoAuth => "moto server (IAM enforcement)",
             Peer::JumpCloudV1 => "Prism (JumpCloud v1 spec)",
             Peer::JumpCloudV2 => "Prism (JumpCloud v2 spec)",
+            Peer::JumpCloudV2Complete => "Prism (complete 2023 JumpCloud v2 spec)",
             Peer::Scim => "scim2-server",
         })
     }
