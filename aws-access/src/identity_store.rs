@@ -448,51 +448,70 @@ pub struct SdkIdentityStore {
     limiter: SharedLimiter,
 }
 
+/// Builds a [`User`] from any SDK shape that has the user accessors (`types::User`,
+/// `DescribeUserOutput`).
+macro_rules! user_from_sdk {
+    ($u:expr) => {{
+        let u = $u;
+
+        User {
+            id: UserId(u.user_id().to_owned()),
+            user_name: u.user_name().unwrap_or_default().to_owned(),
+            display_name: u.display_name().map(str::to_owned),
+            given_name: u.name().and_then(|n| n.given_name()).map(str::to_owned),
+            family_name: u.name().and_then(|n| n.family_name()).map(str::to_owned),
+            email: u
+                .emails()
+                .iter()
+                .find(|e| e.primary())
+                .or(u.emails().first())
+                .and_then(|e| e.value())
+                .map(str::to_owned),
+            phone: u
+                .phone_numbers()
+                .first()
+                .and_then(|p| p.value())
+                .map(str::to_owned),
+            external_ids: u
+                .external_ids()
+                .iter()
+                .map(|e| ExternalId {
+                    issuer: e.issuer().to_owned(),
+                    id: e.id().to_owned(),
+                })
+                .collect(),
+            enabled: u.user_status().map(|s| *s != UserStatus::Disabled),
+        }
+    }};
+}
+
 fn user_from(u: &aws_sdk_identitystore::types::User) -> User {
-    User {
-        id: UserId(u.user_id().to_owned()),
-        user_name: u.user_name().unwrap_or_default().to_owned(),
-        display_name: u.display_name().map(str::to_owned),
-        given_name: u.name().and_then(|n| n.given_name()).map(str::to_owned),
-        family_name: u.name().and_then(|n| n.family_name()).map(str::to_owned),
-        email: u
-            .emails()
-            .iter()
-            .find(|e| e.primary())
-            .or(u.emails().first())
-            .and_then(|e| e.value())
-            .map(str::to_owned),
-        phone: u
-            .phone_numbers()
-            .first()
-            .and_then(|p| p.value())
-            .map(str::to_owned),
-        external_ids: u
-            .external_ids()
-            .iter()
-            .map(|e| ExternalId {
-                issuer: e.issuer().to_owned(),
-                id: e.id().to_owned(),
-            })
-            .collect(),
-        enabled: u.user_status().map(|s| *s != UserStatus::Disabled),
-    }
+    user_from_sdk!(u)
+}
+
+/// Builds a [`Group`] from any SDK shape that has the group accessors.
+macro_rules! group_from_sdk {
+    ($g:expr) => {{
+        let g = $g;
+
+        Group {
+            id: GroupId(g.group_id().to_owned()),
+            display_name: g.display_name().unwrap_or_default().to_owned(),
+            description: g.description().map(str::to_owned),
+            external_ids: g
+                .external_ids()
+                .iter()
+                .map(|e| ExternalId {
+                    issuer: e.issuer().to_owned(),
+                    id: e.id().to_owned(),
+                })
+                .collect(),
+        }
+    }};
 }
 
 fn group_from(g: &aws_sdk_identitystore::types::Group) -> Group {
-    Group {
-        id: GroupId(g.group_id().to_owned()),
-        display_name: g.display_name().unwrap_or_default().to_owned(),
-        description: g.description().map(str::to_owned),
-        external_ids: g
-            .external_ids()
-            .iter()
-            .map(|e| ExternalId {
-                issuer: e.issuer().to_owned(),
-                id: e.id().to_owned(),
-            })
-            .collect(),
-    }
+    group_from_sdk!(g)
 }
 
 fn external_id(e: &ExternalId) -> Result<aws_sdk_identitystore::types::ExternalId> {
@@ -824,34 +843,7 @@ impl IdentityStore for SdkIdentityStore {
                     .map_err(fail("DescribeUser"))
             })
             .await?;
-        Ok(User {
-            id: UserId(out.user_id().to_owned()),
-            user_name: out.user_name().unwrap_or_default().to_owned(),
-            display_name: out.display_name().map(str::to_owned),
-            given_name: out.name().and_then(|n| n.given_name()).map(str::to_owned),
-            family_name: out.name().and_then(|n| n.family_name()).map(str::to_owned),
-            email: out
-                .emails()
-                .iter()
-                .find(|e| e.primary())
-                .or(out.emails().first())
-                .and_then(|e| e.value())
-                .map(str::to_owned),
-            phone: out
-                .phone_numbers()
-                .first()
-                .and_then(|p| p.value())
-                .map(str::to_owned),
-            external_ids: out
-                .external_ids()
-                .iter()
-                .map(|e| ExternalId {
-                    issuer: e.issuer().to_owned(),
-                    id: e.id().to_owned(),
-                })
-                .collect(),
-            enabled: out.user_status().map(|s| *s != UserStatus::Disabled),
-        })
+        Ok(user_from_sdk!(&out))
     }
 
     async fn update_user(&self, id: &UserId, changes: &[UserChange]) -> Result<()> {
@@ -987,19 +979,7 @@ impl IdentityStore for SdkIdentityStore {
                     .map_err(fail("DescribeGroup"))
             })
             .await?;
-        Ok(Group {
-            id: GroupId(out.group_id().to_owned()),
-            display_name: out.display_name().unwrap_or_default().to_owned(),
-            description: out.description().map(str::to_owned),
-            external_ids: out
-                .external_ids()
-                .iter()
-                .map(|e| ExternalId {
-                    issuer: e.issuer().to_owned(),
-                    id: e.id().to_owned(),
-                })
-                .collect(),
-        })
+        Ok(group_from_sdk!(&out))
     }
 
     async fn update_group(
