@@ -68,8 +68,10 @@ impl Region {
 
 /// Which API a request goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Api {
+pub enum Api {
+    /// `/api`.
     V1,
+    /// `/api/v2`.
     V2,
 }
 

@@ -68,7 +68,7 @@ pub mod retry;
 pub mod v1;
 pub mod v2;
 
-pub use client::{Client, ClientBuilder, Region};
+pub use client::{Api, Client, ClientBuilder, Region};
 pub use error::{Error, Result};
-pub use list::{V1List, V2List};
+pub use list::{List, Syntax, V1List, V2List};
 pub use page::Page;

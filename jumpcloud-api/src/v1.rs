@@ -19,8 +19,9 @@ use serde_json::{Map, Value, json};
 
 use crate::client::{Api, Call, Client};
 use crate::error::Result;
+use crate::filter::V1Filter;
 use crate::ids::{ApplicationId, UserId};
-use crate::list::{V1List, fetch_v1};
+use crate::list::{V1List, fetch};
 use crate::models::{Application, Attribute, NewSystemUser, SystemUser, UserUpdate};
 use crate::page::{MAX_PAGE_SIZE, Page, stream_all};
 
@@ -283,7 +284,7 @@ impl Users<'_> {
                 .query("skip", skip)
                 .json(&body)?
                 .idempotent();
-                fetch_v1(&client, call, skip, limit).await
+                fetch::<SystemUser, V1Filter>(&client, call, skip, limit).await
             }
         })
     }
@@ -313,7 +314,7 @@ impl Users<'_> {
         .query("skip", skip)
         .json(&body)?
         .idempotent();
-        fetch_v1(self.client, call, skip, MAX_PAGE_SIZE).await
+        fetch::<SystemUser, V1Filter>(self.client, call, skip, MAX_PAGE_SIZE).await
     }
 
     /// Every group the user belongs to, directly or through other groups
