@@ -34,6 +34,7 @@ pub mod guide {}
 
 pub mod apply;
 pub mod connector;
+pub mod connectors;
 pub mod mapping;
 pub mod memory;
 pub mod model;

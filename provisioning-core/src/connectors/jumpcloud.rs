@@ -1,0 +1,306 @@
+//! JumpCloud as a source: users, groups and memberships, scoped to the user groups bound to
+//! one JumpCloud application (what the SSO connectors of seed workflows 002 and 003 sync), to
+//! named groups, or to everything.
+//!
+//! Reads cost the list calls the page sizes require: every group once, every user once, and
+//! each scoped group's members — never a call per user.
+//!
+//! | JumpCloud | engine |
+//! |---|---|
+//! | `username` | `user_name` |
+//! | `firstname`, `lastname`, `displayname` | `given_name`, `family_name`, `display_name` |
+//! | `email` | the one primary `work` email |
+//! | `phoneNumbers[{type, number}]` | `phone_numbers` (the mapping keeps one, the work one by default) |
+//! | `state` `ACTIVATED` | `active = true`; `STAGED`, `SUSPENDED` → `false` |
+//! | `attributes[{name, value}]` and `department`, `costCenter`, `company`, `jobTitle`, `employeeIdentifier`, `employeeType`, `location` | `attributes` |
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use provisioning_core::connector::Source;
+//! use provisioning_core::connectors::jumpcloud::JumpCloudSource;
+//! use provisioning_core::model::Scope;
+//!
+//! let source = JumpCloudSource::new(jumpcloud_api::Client::from_env()?);
+//! let snapshot = source.read(&Scope::Application("AWS SSO".into())).await?;
+//! println!("{} users in {} groups", snapshot.users.len(), snapshot.groups.len());
+//! # Ok(()) }
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use jumpcloud_api::ids::{ApplicationId, GroupId};
+use jumpcloud_api::models::{SystemUser, UserGroup, UserState};
+use jumpcloud_api::v2::AssociationTarget;
+
+use crate::connector::{ConnectorError, ErrorClass, Source};
+use crate::model::{Email, Group, Membership, Phone, Scope, Snapshot, User};
+
+/// User fields copied into [`User::attributes`] when JumpCloud sends them.
+pub const COPIED_FIELDS: [&str; 7] = [
+    "department",
+    "costCenter",
+    "company",
+    "jobTitle",
+    "employeeIdentifier",
+    "employeeType",
+    "location",
+];
+
+/// JumpCloud as a [`Source`]. See the [module documentation](self).
+#[derive(Debug, Clone)]
+pub struct JumpCloudSource {
+    client: jumpcloud_api::Client,
+}
+
+impl JumpCloudSource {
+    /// A source reading through `client`.
+    ///
+    /// ```no_run
+    /// # fn run() -> jumpcloud_api::Result<()> {
+    /// let source = provisioning_core::connectors::jumpcloud::JumpCloudSource::new(jumpcloud_api::Client::from_env()?);
+    /// # let _ = source;
+    /// # Ok(()) }
+    /// ```
+    pub fn new(client: jumpcloud_api::Client) -> Self {
+        Self { client }
+    }
+
+    /// The application `key` names: its id, or its display label (exactly one must match).
+    async fn application(&self, key: &str) -> Result<ApplicationId, ConnectorError> {
+        let apps = self
+            .client
+            .applications()
+            .list()
+            .all()
+            .await
+            .map_err(class("listing applications"))?;
+        if let Some(app) = apps.iter().find(|a| a.id.as_str() == key) {
+            return Ok(app.id.clone());
+        }
+        let labelled: Vec<_> = apps
+            .iter()
+            .filter(|a| a.display_label.as_deref() == Some(key))
+            .collect();
+        match labelled[..] {
+            [one] => Ok(one.id.clone()),
+            [] => Err(ConnectorError::new(
+                ErrorClass::Invalid,
+                format!(
+                    "no JumpCloud application has the id or label {key:?}; check the scope in the configuration"
+                ),
+            )),
+            _ => Err(ConnectorError::new(
+                ErrorClass::Invalid,
+                format!(
+                    "{} JumpCloud applications are labelled {key:?}; name the application by its id",
+                    labelled.len()
+                ),
+            )),
+        }
+    }
+
+    /// The ids of the groups in `scope`, from all `groups`.
+    async fn scoped_group_ids(
+        &self,
+        scope: &Scope,
+        groups: &BTreeMap<GroupId, UserGroup>,
+    ) -> Result<BTreeSet<GroupId>, ConnectorError> {
+        match scope {
+            Scope::All => Ok(groups.keys().cloned().collect()),
+            Scope::Application(key) => {
+                let app = self.application(key).await?;
+                let edges = self
+                    .client
+                    .applications()
+                    .associations(&app, AssociationTarget::UserGroup)
+                    .all()
+                    .await
+                    .map_err(class("listing the application's group associations"))?;
+                // A binding to a group that no longer exists is ignored.
+                Ok(edges
+                    .into_iter()
+                    .map(|e| GroupId(e.to.id))
+                    .filter(|g| groups.contains_key(g))
+                    .collect())
+            }
+            Scope::Groups(names) => names
+                .iter()
+                .map(|name| {
+                    groups
+                        .values()
+                        .find(|g| &g.name == name)
+                        .map(|g| g.id.clone())
+                        .ok_or_else(|| {
+                            ConnectorError::new(
+                                ErrorClass::Invalid,
+                                format!("no JumpCloud user group is named {name:?}"),
+                            )
+                        })
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Maps a client error to the engine's classes, saying what was being done.
+fn class(doing: &'static str) -> impl Fn(jumpcloud_api::Error) -> ConnectorError {
+    move |err| {
+        let class = match err.status() {
+            _ if err.is_rate_limited() => ErrorClass::RateLimited,
+            _ if err.is_retryable() => ErrorClass::Transient,
+            Some(404) => ErrorClass::NotFound,
+            Some(409) => ErrorClass::Conflict,
+            Some(401 | 403) => ErrorClass::Denied,
+            Some(400 | 422) => ErrorClass::Invalid,
+            _ => ErrorClass::Fatal,
+        };
+        let hint = if class == ErrorClass::Denied {
+            " (check JUMPCLOUD_API_KEY and JUMPCLOUD_ORG_ID)"
+        } else {
+            ""
+        };
+        let wait = err.retry_after();
+        let mapped =
+            ConnectorError::new(class, format!("JumpCloud: {doing}{hint}")).with_source(err);
+        match wait {
+            Some(wait) => mapped.with_retry_after(wait),
+            None => mapped,
+        }
+    }
+}
+
+fn text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A JumpCloud user as an engine user.
+///
+/// ```
+/// use jumpcloud_api::models::SystemUser;
+/// let jc: SystemUser = serde_json::from_str(
+///     r#"{"_id":"5f0c","username":"ada","email":"ada@example.com","firstname":"Ada","lastname":"Lovelace","state":"SUSPENDED","department":"R&D"}"#,
+/// ).unwrap();
+/// let user = provisioning_core::connectors::jumpcloud::user_from(&jc);
+/// assert_eq!(user.primary_email(), Some("ada@example.com"));
+/// assert!(!user.active);
+/// assert_eq!(user.attributes["department"], "R&D");
+/// ```
+pub fn user_from(u: &SystemUser) -> User {
+    let mut user = User::new(u.id.as_str(), &u.username);
+    user.given_name = u.firstname.clone().filter(|s| !s.trim().is_empty());
+    user.family_name = u.lastname.clone().filter(|s| !s.trim().is_empty());
+    user.display_name = u.displayname.clone().filter(|s| !s.trim().is_empty());
+    user.emails = u
+        .email
+        .iter()
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| Email {
+            value: e.clone(),
+            kind: Some("work".into()),
+            primary: true,
+        })
+        .collect();
+    user.phone_numbers = u
+        .phone_numbers
+        .iter()
+        .filter_map(|p| {
+            Some(Phone {
+                value: p.number.clone()?,
+                kind: p.kind.clone(),
+            })
+        })
+        .collect();
+    user.active = match &u.state {
+        Some(state) => *state == UserState::Activated,
+        None => u.activated.unwrap_or(true) && !u.suspended.unwrap_or(false),
+    };
+    for field in COPIED_FIELDS {
+        if let Some(value) = u.extra.get(field).and_then(text) {
+            user.attributes.insert(field.to_owned(), value);
+        }
+    }
+    for attribute in &u.attributes {
+        user.attributes
+            .insert(attribute.name.clone(), attribute.value.clone());
+    }
+    user
+}
+
+#[async_trait]
+impl Source for JumpCloudSource {
+    async fn read(&self, scope: &Scope) -> Result<Snapshot, ConnectorError> {
+        let groups: BTreeMap<GroupId, UserGroup> = self
+            .client
+            .user_groups()
+            .list()
+            .all()
+            .await
+            .map_err(class("listing user groups"))?
+            .into_iter()
+            .map(|g| (g.id.clone(), g))
+            .collect();
+        let in_scope = self.scoped_group_ids(scope, &groups).await?;
+
+        let mut memberships = BTreeSet::new();
+        for group in &in_scope {
+            let members = self
+                .client
+                .user_groups()
+                .members(group)
+                .all()
+                .await
+                .map_err(class("listing group members"))?;
+            for edge in members.into_iter().filter(|e| e.to.kind == "user") {
+                memberships.insert(Membership {
+                    group_id: group.0.clone(),
+                    user_id: edge.to.id,
+                });
+            }
+        }
+        let members: BTreeSet<&str> = memberships.iter().map(|m| m.user_id.as_str()).collect();
+        let users = self
+            .client
+            .users()
+            .list()
+            .all()
+            .await
+            .map_err(class("listing users"))?
+            .iter()
+            .filter(|u| matches!(scope, Scope::All) || members.contains(u.id.as_str()))
+            .map(user_from)
+            .collect::<Vec<_>>();
+        // A membership of a user that no longer exists is dropped, not synced.
+        let known: BTreeSet<&str> = users.iter().map(|u| u.id.as_str()).collect();
+        let memberships = memberships
+            .iter()
+            .filter(|m| known.contains(m.user_id.as_str()))
+            .cloned()
+            .collect();
+
+        Ok(Snapshot {
+            users,
+            groups: in_scope
+                .iter()
+                .filter_map(|id| groups.get(id))
+                .map(|g| Group {
+                    id: g.id.0.clone(),
+                    display_name: g.name.clone(),
+                    description: g.description.clone(),
+                    external_id: None,
+                })
+                .collect(),
+            memberships,
+            groups_out_of_scope: groups
+                .keys()
+                .filter(|id| !in_scope.contains(*id))
+                .map(|id| id.0.clone())
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,10 @@
+//! Connectors: the only bridge between the engine and the client crates. Each one
+//! implements the engine's [`Source`](crate::connector::Source) or
+//! [`Target`](crate::connector::Target) traits on a client, converting client records into
+//! engine records and client errors into [`ConnectorError`](crate::connector::ConnectorError)s.
+//!
+//! | connector | role | on |
+//! |---|---|---|
+//! | [`jumpcloud::JumpCloudSource`] | source: users, groups and memberships in a scope | `jumpcloud-api` |
+
+pub mod jumpcloud;
