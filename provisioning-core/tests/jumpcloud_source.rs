@@ -46,7 +46,6 @@ async fn demo() -> Demo {
     Demo {
         fake,
         app,
-        eng,
         research,
         alan,
     }
