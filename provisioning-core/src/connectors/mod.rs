@@ -6,5 +6,7 @@
 //! | connector | role | on |
 //! |---|---|---|
 //! | [`jumpcloud::JumpCloudSource`] | source: users, groups and memberships in a scope | `jumpcloud-api` |
+//! | [`secrets::SecretRef`] | where a connector's API key or token comes from | `aws-access` (SSM) |
 
 pub mod jumpcloud;
+pub mod secrets;
