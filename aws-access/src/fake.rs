@@ -147,6 +147,33 @@ impl FakeIdentityStore {
         Ok(())
     }
 
+    /// Serves `items` 100 per page, one counted (and throttled, and delayed) call per page,
+    /// as the service's list operations do.
+    fn pages<T: Send + 'static>(
+        &self,
+        operation: &'static str,
+        items: Vec<T>,
+    ) -> BoxStream<'_, Result<T>> {
+        let mut pages: Vec<Vec<T>> = Vec::new();
+        let mut items = items.into_iter().peekable();
+        while items.peek().is_some() {
+            pages.push(items.by_ref().take(100).collect());
+        }
+        if pages.is_empty() {
+            pages.push(Vec::new());
+        }
+        stream::iter(pages)
+            .then(move |page| async move {
+                self.call(operation).await?;
+                Ok::<_, Error>(stream::iter(page.into_iter().map(Ok)))
+            })
+            .flat_map(|page| match page {
+                Ok(items) => items.boxed(),
+                Err(err) => stream::once(async { Err(err) }).boxed(),
+            })
+            .boxed()
+    }
+
     fn user(state: &Store, id: &UserId, operation: &'static str) -> Result<User> {
         state.users.get(id).cloned().ok_or_else(|| {
             refused(
@@ -271,32 +298,8 @@ impl IdentityStore for FakeIdentityStore {
     }
 
     fn list_users(&self) -> BoxStream<'_, Result<User>> {
-        let pages: Vec<Vec<User>> = {
-            let state = lock(&self.state);
-            state
-                .users
-                .values()
-                .cloned()
-                .collect::<Vec<_>>()
-                .chunks(100)
-                .map(<[User]>::to_vec)
-                .collect()
-        };
-        let pages = if pages.is_empty() {
-            vec![Vec::new()]
-        } else {
-            pages
-        };
-        stream::iter(pages)
-            .then(move |page| async move {
-                self.call("ListUsers").await?;
-                Ok::<_, Error>(stream::iter(page.into_iter().map(Ok)))
-            })
-            .flat_map(|page| match page {
-                Ok(items) => items.boxed(),
-                Err(err) => stream::once(async { Err(err) }).boxed(),
-            })
-            .boxed()
+        let items: Vec<User> = lock(&self.state).users.values().cloned().collect();
+        self.pages("ListUsers", items)
     }
 
     async fn find_user(&self, lookup: &UserLookup) -> Result<Option<UserId>> {
@@ -405,32 +408,8 @@ impl IdentityStore for FakeIdentityStore {
     }
 
     fn list_groups(&self) -> BoxStream<'_, Result<Group>> {
-        let pages: Vec<Vec<Group>> = {
-            let state = lock(&self.state);
-            state
-                .groups
-                .values()
-                .cloned()
-                .collect::<Vec<_>>()
-                .chunks(100)
-                .map(<[Group]>::to_vec)
-                .collect()
-        };
-        let pages = if pages.is_empty() {
-            vec![Vec::new()]
-        } else {
-            pages
-        };
-        stream::iter(pages)
-            .then(move |page| async move {
-                self.call("ListGroups").await?;
-                Ok::<_, Error>(stream::iter(page.into_iter().map(Ok)))
-            })
-            .flat_map(|page| match page {
-                Ok(items) => items.boxed(),
-                Err(err) => stream::once(async { Err(err) }).boxed(),
-            })
-            .boxed()
+        let items: Vec<Group> = lock(&self.state).groups.values().cloned().collect();
+        self.pages("ListGroups", items)
     }
 
     async fn find_group(&self, lookup: &GroupLookup) -> Result<Option<GroupId>> {
@@ -775,6 +754,28 @@ mod tests {
         assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
         assert_eq!(store.calls()["GetUserId"], 5);
         assert_eq!(store.throttled(), 1);
+    }
+
+    #[tokio::test]
+    async fn lists_are_served_100_per_page_one_call_each() {
+        use futures::TryStreamExt;
+        let store = FakeIdentityStore::new("d-1");
+        for i in 0..250 {
+            store
+                .create_user(&NewUser::new(format!("u{i}"), "U", "Ser"), OnConflict::Fail)
+                .await
+                .unwrap();
+        }
+        let users: Vec<User> = store.list_users().try_collect().await.unwrap();
+        assert_eq!(users.len(), 250);
+        assert_eq!(store.calls()["ListUsers"], 3);
+        let groups: Vec<Group> = store.list_groups().try_collect().await.unwrap();
+        assert!(groups.is_empty());
+        assert_eq!(
+            store.calls()["ListGroups"],
+            1,
+            "an empty list still costs one call"
+        );
     }
 
     #[tokio::test]
