@@ -282,6 +282,18 @@ impl Run<'_> {
         })
     }
 
+    /// One write: waits for the rate limiter, counts the call, sends it.
+    async fn send(
+        &self,
+        operation: &Operation<String>,
+    ) -> Result<crate::connector::Applied, ConnectorError> {
+        if let Some(limiter) = &self.limiter {
+            limiter.until_ready().await;
+        }
+        self.count(operation.kind());
+        self.target.write(operation).await
+    }
+
     fn count(&self, kind: &str) {
         *lock(&self.calls).entry(kind.to_owned()).or_default() += 1;
     }
@@ -297,11 +309,7 @@ impl Run<'_> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            if let Some(limiter) = &self.limiter {
-                limiter.until_ready().await;
-            }
-            self.count(operation.kind());
-            let err = match self.target.write(operation).await {
+            let err = match self.send(operation).await {
                 Ok(applied) => return (Ok((applied.created_id, None)), attempt),
                 Err(err) => err,
             };
@@ -397,11 +405,7 @@ impl Run<'_> {
             Operation::UpdateUser { id, .. } | Operation::UpdateGroup { id, .. } => id.clone(),
             _ => unreachable!("adopt builds updates only"),
         };
-        if let Some(limiter) = &self.limiter {
-            limiter.until_ready().await;
-        }
-        self.count(update.kind());
-        self.target.write(&update).await?;
+        self.send(&update).await?;
         Ok((
             Some(id),
             Some(format!("the {name} existed already and was adopted")),
