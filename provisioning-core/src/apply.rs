@@ -54,6 +54,7 @@ use crate::mapping::TargetField;
 use crate::model::User;
 use crate::plan::{Operation, Plan, PlannedChange, Ref};
 use crate::report::{ChangeOutcome, Report, Status};
+use crate::util::lock;
 
 /// How to apply a plan.
 #[derive(Debug, Clone)]
@@ -171,10 +172,6 @@ struct Run<'a> {
     succeeded: Mutex<Vec<bool>>,
     calls: Mutex<BTreeMap<String, u64>>,
     throttled: Mutex<u64>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The chain of an error's messages, outermost first.

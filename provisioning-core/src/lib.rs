@@ -42,3 +42,4 @@ pub mod plan;
 pub mod policy;
 pub mod report;
 pub mod sync;
+mod util;

@@ -43,6 +43,7 @@ use crate::connector::{
 use crate::mapping::TargetField;
 use crate::model::{Group, Membership, Scope, Snapshot, User};
 use crate::plan::Operation;
+use crate::util::{lock, lower};
 
 /// An in-memory directory. See the [module documentation](self).
 #[derive(Debug, Default)]
@@ -86,10 +87,6 @@ impl Bucket {
             Err(Duration::from_secs_f64((1.0 - self.tokens) / self.rate))
         }
     }
-}
-
-fn lower(s: &str) -> String {
-    s.to_lowercase()
 }
 
 fn not_found(what: &str, id: &str) -> ConnectorError {
@@ -468,10 +465,6 @@ impl MemoryDirectory {
             }
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[async_trait]

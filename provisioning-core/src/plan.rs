@@ -34,6 +34,7 @@ use crate::connector::Capabilities;
 use crate::mapping::TargetField;
 use crate::model::{ExternalId, Group, Snapshot, User};
 use crate::policy::{Deprovision, Policy};
+use crate::util::lower;
 
 /// A reference to a target object: one that exists, or one this plan creates.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -490,10 +491,6 @@ struct Planner<'a> {
     claimed_users: BTreeSet<&'a str>,
     new_users: usize,
     new_groups: usize,
-}
-
-fn lower(s: &str) -> String {
-    s.to_lowercase()
 }
 
 impl<'a> Planner<'a> {
