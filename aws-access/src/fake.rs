@@ -445,6 +445,16 @@ impl IdentityStore for FakeIdentityStore {
             .is_some())
     }
 
+    fn member_ids<'a>(&'a self, group: &'a GroupId) -> BoxStream<'a, Result<UserId>> {
+        let items: Vec<UserId> = lock(&self.state)
+            .memberships
+            .keys()
+            .filter(|(g, _)| g == group)
+            .map(|(_, u)| u.clone())
+            .collect();
+        self.pages("ListGroupMemberships", items)
+    }
+
     async fn group_members(&self, group: &GroupId) -> Result<Vec<Member>> {
         self.call("ListGroupMemberships").await?;
         let state = lock(&self.state);

@@ -390,6 +390,9 @@ pub trait IdentityStore: Send + Sync {
     ///
     /// The service's error.
     async fn remove_member(&self, group: &GroupId, user: &UserId) -> Result<bool>;
+    /// The ids of a group's members, page by page (one `ListGroupMemberships` call per
+    /// 100 members, and no call per user: [`group_members`](Self::group_members) adds names).
+    fn member_ids<'a>(&'a self, group: &'a GroupId) -> BoxStream<'a, Result<UserId>>;
     /// The members of a group, with their names.
     ///
     /// # Errors
@@ -747,6 +750,40 @@ impl SdkIdentityStore {
 
     /// User names and display names of `ids`: describing each when there are few, listing
     /// every user once when that takes fewer calls.
+    /// Every (membership id, user id) of a group, page by page.
+    fn memberships_of<'a>(
+        &'a self,
+        group: &'a GroupId,
+    ) -> BoxStream<'a, Result<(MembershipId, UserId)>> {
+        paged(move |token| async move {
+            let out = self
+                .call(|| async {
+                    self.client
+                        .list_group_memberships()
+                        .identity_store_id(&self.store_id)
+                        .group_id(group.as_str())
+                        .max_results(PAGE_SIZE)
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(fail("ListGroupMemberships"))
+                })
+                .await?;
+            let items = out
+                .group_memberships()
+                .iter()
+                .filter_map(|m| {
+                    let user = m.member_id()?.as_user_id().ok()?;
+                    Some((
+                        MembershipId(m.membership_id().to_owned()),
+                        UserId(user.clone()),
+                    ))
+                })
+                .collect();
+            Ok((items, out.next_token().map(str::to_owned)))
+        })
+    }
+
     async fn user_names(
         &self,
         ids: &[UserId],
@@ -1117,36 +1154,15 @@ impl IdentityStore for SdkIdentityStore {
         }
     }
 
+    fn member_ids<'a>(&'a self, group: &'a GroupId) -> BoxStream<'a, Result<UserId>> {
+        self.memberships_of(group)
+            .map_ok(|(_, user)| user)
+            .boxed()
+    }
+
     async fn group_members(&self, group: &GroupId) -> Result<Vec<Member>> {
-        let memberships: Vec<(MembershipId, UserId)> = paged(move |token| async move {
-            let out = self
-                .call(|| async {
-                    self.client
-                        .list_group_memberships()
-                        .identity_store_id(&self.store_id)
-                        .group_id(group.as_str())
-                        .max_results(PAGE_SIZE)
-                        .set_next_token(token.clone())
-                        .send()
-                        .await
-                        .map_err(fail("ListGroupMemberships"))
-                })
-                .await?;
-            let items = out
-                .group_memberships()
-                .iter()
-                .filter_map(|m| {
-                    let user = m.member_id()?.as_user_id().ok()?;
-                    Some((
-                        MembershipId(m.membership_id().to_owned()),
-                        UserId(user.clone()),
-                    ))
-                })
-                .collect();
-            Ok((items, out.next_token().map(str::to_owned)))
-        })
-        .try_collect()
-        .await?;
+        let memberships: Vec<(MembershipId, UserId)> =
+            self.memberships_of(group).try_collect().await?;
         let ids: Vec<UserId> = memberships.iter().map(|(_, u)| u.clone()).collect();
         let names = self.user_names(&ids).await?;
         Ok(memberships

@@ -31,16 +31,28 @@ pub enum Peer {
     JumpCloudV2Complete,
     /// scim2-server, an independent SCIM 2.0 server; the URL ends in `/v2`.
     Scim,
+    /// scim2-server with IAM Identity Center's service provider configuration (no bulk,
+    /// sort or ETags, at most 100 results, cursor paging), serving a fresh tenant per path
+    /// prefix: use [`scim_tenant`] for an isolated base URL.
+    ScimAwsIdentityCenter,
+    /// scim2-server restricted to Pulumi's attributes (users: `userName`, `displayName`,
+    /// `name.givenName`, `name.familyName`, `emails`, `active`; groups: `displayName`,
+    /// `members`; no Enterprise User extension), serving a fresh tenant per path prefix: use
+    /// [`scim_tenant`].
+    ScimPulumi,
 }
 
 impl Peer {
     /// Every peer the test command starts.
-    pub const ALL: [Peer; 5] = [
+    pub const ALL: [Peer; 8] = [
         Peer::Moto,
         Peer::MotoAuth,
         Peer::JumpCloudV1,
         Peer::JumpCloudV2,
+        Peer::JumpCloudV2Complete,
         Peer::Scim,
+        Peer::ScimAwsIdentityCenter,
+        Peer::ScimPulumi,
     ];
 
     /// The environment variable that carries this peer's base URL.
@@ -56,6 +68,8 @@ impl Peer {
             Peer::JumpCloudV2 => "TEST_PEER_JUMPCLOUD_V2_URL",
             Peer::JumpCloudV2Complete => "TEST_PEER_JUMPCLOUD_V2_COMPLETE_URL",
             Peer::Scim => "TEST_PEER_SCIM_URL",
+            Peer::ScimAwsIdentityCenter => "TEST_PEER_SCIM_AWS_URL",
+            Peer::ScimPulumi => "TEST_PEER_SCIM_PULUMI_URL",
         }
     }
 
@@ -87,6 +101,8 @@ impl fmt::Display for Peer {
             Peer::JumpCloudV2 => "Prism (JumpCloud v2 spec)",
             Peer::JumpCloudV2Complete => "Prism (complete 2023 JumpCloud v2 spec)",
             Peer::Scim => "scim2-server",
+            Peer::ScimAwsIdentityCenter => "scim2-server (IAM Identity Center profile)",
+            Peer::ScimPulumi => "scim2-server (Pulumi profile)",
         })
     }
 }
@@ -103,6 +119,28 @@ pub fn scim_token() -> String {
         Ok(token) => token,
         Err(missing) => panic!("{missing}"),
     }
+}
+
+/// A base URL (ending in `/v2`) of a tenant of `peer` that no other test uses: the
+/// profile servers create a tenant, with its own empty storage, on the first request to
+/// `/<tenant>`. `name` makes the tenant recognisable in the server's log.
+///
+/// # Panics
+///
+/// Panics with instructions when the peer's variable is unset, like [`Peer::url`].
+///
+/// ```no_run
+/// let base = test_peers::scim_tenant(test_peers::Peer::ScimPulumi, "first-sync");
+/// assert!(base.ends_with("/v2"));
+/// ```
+pub fn scim_tenant(peer: Peer, name: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{}/{name}-{}-{nanos}-{n}/v2", peer.url(), std::process::id())
 }
 
 /// Why a peer's variable could not be used.

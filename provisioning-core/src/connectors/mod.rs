@@ -6,7 +6,12 @@
 //! | connector | role | on |
 //! |---|---|---|
 //! | [`jumpcloud::JumpCloudSource`] | source: users, groups and memberships in a scope | `jumpcloud-api` |
+//! | [`scim::ScimTarget`] | target: a SCIM 2.0 application (Pulumi, IAM Identity Center, RFC) | its own SCIM client ([`scim::client`]) |
+//! | [`ownership::OwnershipRecord`] | the ownership links of targets that cannot store them | a local file |
 //! | [`secrets::SecretRef`] | where a connector's API key or token comes from | `aws-access` (SSM) |
 
+mod http;
 pub mod jumpcloud;
+pub mod ownership;
+pub mod scim;
 pub mod secrets;

@@ -1,0 +1,212 @@
+//! What the HTTP connectors (SCIM, Okta) share: the read-retry decision, the waits a server
+//! asks for, and the mapping of HTTP statuses to the engine's [`ErrorClass`]es.
+//!
+//! Only reads are retried here (a GET is safe to send twice). Writes are sent once; a failed
+//! write goes back to the engine's executor with its class and any `retry_after`, and the
+//! executor decides (it retries throttled and transient writes, and adopts after a conflict).
+//!
+//! | what happened to a GET | next |
+//! |---|---|
+//! | 429 | wait what the server asked (`Retry-After`, Okta's `X-Rate-Limit-Reset`), else back off; retry |
+//! | 500, 502, 503, 504, or no answer | back off (exponential, full jitter); retry |
+//! | anything else | give up |
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::HeaderMap;
+
+use crate::connector::ErrorClass;
+
+/// How many times a read is retried, and how long the waits may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ReadRetry {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// The first retry's backoff ceiling; it doubles per retry.
+    pub base_backoff: Duration,
+    /// The largest backoff.
+    pub max_backoff: Duration,
+    /// The longest server-requested wait honoured; a longer one fails the read instead.
+    pub max_wait: Duration,
+}
+
+impl Default for ReadRetry {
+    fn default() -> Self {
+        Self {
+            max_retries: 4,
+            base_backoff: Duration::from_millis(300),
+            max_backoff: Duration::from_secs(20),
+            max_wait: Duration::from_secs(120),
+        }
+    }
+}
+
+/// What a read attempt came back with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Seen {
+    /// An HTTP status.
+    Status(u16),
+    /// No answer: connection refused, reset, or timed out.
+    NoAnswer,
+}
+
+/// The next step after a failed read attempt; `attempt` counts from 1 and `jitter` is in
+/// `[0, 1)`. Pure: everything it needs comes in as arguments.
+pub(crate) fn next_wait(
+    policy: &ReadRetry,
+    seen: Seen,
+    server_wait: Option<Duration>,
+    attempt: u32,
+    jitter: f64,
+) -> Option<Duration> {
+    if attempt > policy.max_retries {
+        return None;
+    }
+    let backoff = || {
+        let ceiling = policy
+            .base_backoff
+            .saturating_mul(1 << (attempt - 1).min(16))
+            .min(policy.max_backoff);
+        ceiling.mul_f64(jitter)
+    };
+    match seen {
+        Seen::Status(429) => match server_wait {
+            Some(wait) if wait > policy.max_wait => None,
+            Some(wait) => Some(wait),
+            None => Some(backoff()),
+        },
+        Seen::Status(500 | 502 | 503 | 504) | Seen::NoAnswer => Some(backoff()),
+        Seen::Status(_) => None,
+    }
+}
+
+/// The engine's class for an HTTP error status.
+pub(crate) fn class_of(status: u16) -> ErrorClass {
+    match status {
+        429 => ErrorClass::RateLimited,
+        500 | 502 | 503 | 504 => ErrorClass::Transient,
+        404 => ErrorClass::NotFound,
+        409 => ErrorClass::Conflict,
+        401 | 403 => ErrorClass::Denied,
+        400 | 413 | 422 => ErrorClass::Invalid,
+        _ => ErrorClass::Fatal,
+    }
+}
+
+/// `Retry-After` as delta-seconds or as an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    if let Ok(seconds) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value.trim()).ok()?;
+    Some(at.duration_since(now).unwrap_or_default())
+}
+
+/// The wait until Okta's `X-Rate-Limit-Reset` (UTC epoch seconds), measured against the
+/// response's own `Date` header so that a skewed local clock does not shorten it; one second
+/// is added because the reset is rounded down.
+pub(crate) fn okta_reset_wait(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let reset: u64 = headers
+        .get("x-rate-limit-reset")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let reset = SystemTime::UNIX_EPOCH + Duration::from_secs(reset);
+    let server_now = headers
+        .get(reqwest::header::DATE)
+        .and_then(|d| d.to_str().ok())
+        .and_then(|d| httpdate::parse_http_date(d).ok())
+        .unwrap_or(now);
+    Some(reset.duration_since(server_now).unwrap_or_default() + Duration::from_secs(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn policy() -> ReadRetry {
+        ReadRetry {
+            max_retries: 3,
+            base_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(250),
+            max_wait: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn the_retry_table_holds() {
+        let p = policy();
+        let secs = Duration::from_secs;
+        // (seen, server wait, attempt, jitter) → next
+        let table = [
+            (Seen::Status(429), Some(secs(7)), 1, 0.5, Some(secs(7))),
+            (Seen::Status(429), Some(secs(61)), 1, 0.5, None),
+            (Seen::Status(429), None, 1, 0.5, Some(Duration::from_millis(50))),
+            (Seen::Status(503), None, 2, 1.0, Some(Duration::from_millis(200))),
+            (Seen::Status(500), None, 3, 1.0, Some(Duration::from_millis(250))),
+            (Seen::NoAnswer, None, 1, 0.0, Some(Duration::ZERO)),
+            (Seen::Status(503), None, 4, 0.5, None),
+            (Seen::Status(429), Some(secs(1)), 4, 0.5, None),
+            (Seen::Status(400), None, 1, 0.5, None),
+            (Seen::Status(401), None, 1, 0.5, None),
+            (Seen::Status(404), None, 1, 0.5, None),
+        ];
+        for (seen, wait, attempt, jitter, want) in table {
+            assert_eq!(
+                next_wait(&p, seen, wait, attempt, jitter),
+                want,
+                "{seen:?} {wait:?} attempt {attempt}"
+            );
+        }
+    }
+
+    #[test]
+    fn statuses_map_to_classes() {
+        assert_eq!(class_of(429), ErrorClass::RateLimited);
+        assert_eq!(class_of(503), ErrorClass::Transient);
+        assert_eq!(class_of(409), ErrorClass::Conflict);
+        assert_eq!(class_of(404), ErrorClass::NotFound);
+        assert_eq!(class_of(401), ErrorClass::Denied);
+        assert_eq!(class_of(400), ErrorClass::Invalid);
+        assert_eq!(class_of(418), ErrorClass::Fatal);
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("12"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(12)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        headers.insert("retry-after", HeaderValue::from_str(&later).unwrap());
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(30)));
+        headers.insert("retry-after", HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers, now), None);
+    }
+
+    #[test]
+    fn okta_reset_is_measured_against_the_server_clock() {
+        let server_now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let local_now = server_now + Duration::from_secs(40); // our clock runs 40 s ahead
+        let mut headers = HeaderMap::new();
+        headers.insert("x-rate-limit-reset", HeaderValue::from_static("1700000005"));
+        headers.insert(
+            "date",
+            HeaderValue::from_str(&httpdate::fmt_http_date(server_now)).unwrap(),
+        );
+        assert_eq!(
+            okta_reset_wait(&headers, local_now),
+            Some(Duration::from_secs(6))
+        );
+        headers.remove("date");
+        assert_eq!(
+            okta_reset_wait(&headers, local_now),
+            Some(Duration::from_secs(1)),
+            "without a Date header, a reset already passed waits only the rounding second"
+        );
+    }
+}

@@ -1,0 +1,553 @@
+//! The SCIM 2.0 target: the engine's writes as SCIM requests, under a [`Profile`].
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value, json};
+
+use super::client::{Error, Resource, ScimClient};
+use super::filter::{eq, member_path};
+use super::profile::{ENTERPRISE_ATTRIBUTES, PULUMI_MAX_GROUP_NAME, Profile};
+use super::resources::{
+    ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, MultiValue, Name, PatchOp, PatchOperation, ScimGroup,
+    ScimUser, USER_SCHEMA,
+};
+use crate::connector::{Applied, Capabilities, ConnectorError, ErrorClass, Target, TargetReader};
+use crate::connectors::ownership::{Kind, OwnershipRecord};
+use crate::mapping::TargetField;
+use crate::model::{Email, ExternalId, Group, Membership, Phone, Snapshot, User};
+use crate::plan::Operation;
+use crate::util::lower;
+
+/// Membership changes per PATCH request (IAM Identity Center's limit).
+pub const MAX_MEMBER_CHANGES: usize = 100;
+
+/// A SCIM 2.0 service provider as a [`Target`]. See the [module documentation](super).
+#[derive(Debug, Clone)]
+pub struct ScimTarget {
+    client: ScimClient,
+    profile: Profile,
+    ownership: Arc<OwnershipRecord>,
+}
+
+impl ScimTarget {
+    /// A target reached through `client`, following `profile`'s rules. Profiles that do
+    /// not store `externalId` (Pulumi) keep their ownership links in memory until
+    /// [`with_ownership`](Self::with_ownership) gives them a file.
+    ///
+    /// ```
+    /// use provisioning_core::connectors::scim::{Profile, ScimTarget, client::ScimClient};
+    /// let client = ScimClient::builder("http://127.0.0.1:9/v2", "t".into()).build().unwrap();
+    /// let target = ScimTarget::new(client, Profile::AwsIdentityCenter);
+    /// # let _ = target;
+    /// ```
+    pub fn new(client: ScimClient, profile: Profile) -> Self {
+        Self {
+            client,
+            profile,
+            ownership: Arc::new(OwnershipRecord::in_memory()),
+        }
+    }
+
+    /// Keeps ownership links in `record` (used when the profile does not store `externalId`).
+    ///
+    /// ```no_run
+    /// use provisioning_core::connectors::ownership::OwnershipRecord;
+    /// use provisioning_core::connectors::scim::{Profile, ScimTarget, client::ScimClient};
+    /// let client = ScimClient::builder("https://api.pulumi.com/scim/v2/acme", "t".into()).build().unwrap();
+    /// let record = OwnershipRecord::open("pulumi-acme.ownership.jsonl").unwrap();
+    /// let target = ScimTarget::new(client, Profile::Pulumi).with_ownership(record);
+    /// # let _ = target;
+    /// ```
+    #[must_use]
+    pub fn with_ownership(mut self, record: OwnershipRecord) -> Self {
+        self.ownership = Arc::new(record);
+        self
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    fn mark(&self, kind: Kind, id: &str, external_id: Option<&str>) -> Option<ExternalId> {
+        if self.profile.stores_external_id() {
+            external_id.map(parse_external_id)
+        } else {
+            self.ownership.get(kind, id)
+        }
+    }
+
+    fn user(&self, scim: ScimUser) -> User {
+        let id = scim.id.clone().unwrap_or_default();
+        let external_id = self.mark(Kind::User, &id, scim.external_id.as_deref());
+        user_from(scim, id, external_id)
+    }
+
+    fn group(&self, scim: &ScimGroup) -> Group {
+        let id = scim.id.clone().unwrap_or_default();
+        Group {
+            external_id: self.mark(Kind::Group, &id, scim.external_id.as_deref()),
+            id,
+            display_name: scim.display_name.clone(),
+            description: None,
+        }
+    }
+
+    fn external_id_value(&self, mark: Option<&ExternalId>) -> Option<String> {
+        mark.filter(|_| self.profile.stores_external_id())
+            .map(|m| format!("{}:{}", m.issuer, m.id))
+    }
+
+    /// Records the mark locally when the profile does not store it.
+    fn remember(&self, kind: Kind, id: &str, mark: Option<&ExternalId>) -> Result<(), ConnectorError> {
+        match mark {
+            Some(mark) if !self.profile.stores_external_id() => {
+                self.ownership.set(kind, id, mark.clone())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn new_user(&self, user: &User) -> Result<ScimUser, ConnectorError> {
+        let mut scim = ScimUser {
+            schemas: vec![USER_SCHEMA.to_owned()],
+            external_id: self.external_id_value(user.external_id.as_ref()),
+            user_name: user.user_name.clone(),
+            display_name: user.display_name.clone().or_else(|| full_name(user)),
+            emails: user
+                .primary_email()
+                .map(|e| MultiValue::primary(e, "work"))
+                .into_iter()
+                .collect(),
+            active: Some(user.active),
+            ..ScimUser::default()
+        };
+        if user.given_name.is_some() || user.family_name.is_some() {
+            scim.name = Some(Name {
+                given_name: user.given_name.clone(),
+                family_name: user.family_name.clone(),
+                ..Name::default()
+            });
+        }
+        if let Some(phone) = user.phone_numbers.first() {
+            self.check(&TargetField::Phone)?;
+            scim.phone_numbers = vec![MultiValue {
+                value: phone.value.clone(),
+                kind: Some(phone.kind.clone().unwrap_or_else(|| "work".into())),
+                ..MultiValue::default()
+            }];
+        }
+        let mut enterprise = Map::new();
+        for (name, value) in &user.attributes {
+            self.check(&TargetField::Attribute(name.clone()))?;
+            enterprise.insert(name.clone(), Value::String(value.clone()));
+        }
+        if !enterprise.is_empty() {
+            scim.schemas.push(ENTERPRISE_USER_SCHEMA.to_owned());
+            scim.enterprise = Some(enterprise);
+        }
+        Ok(scim)
+    }
+
+    /// Refuses a mapped attribute the profile cannot store, naming the fix.
+    fn check(&self, field: &TargetField) -> Result<(), ConnectorError> {
+        if self.profile.supports(field) {
+            return Ok(());
+        }
+        Err(ConnectorError::new(
+            ErrorClass::Invalid,
+            format!(
+                "the SCIM profile {} does not store {}; remove it from the attribute mapping{}",
+                self.profile.name(),
+                field_path(field),
+                if matches!(field, TargetField::Attribute(_)) {
+                    format!(
+                        " (SCIM targets store the Enterprise User attributes {})",
+                        ENTERPRISE_ATTRIBUTES.join(", ")
+                    )
+                } else {
+                    String::new()
+                }
+            ),
+        ))
+    }
+
+    fn user_patch(&self, user: &User, fields: &[TargetField]) -> Result<Vec<PatchOperation>, ConnectorError> {
+        let mut ops = Vec::new();
+        for field in fields {
+            self.check(field)?;
+            let path = field_path(field);
+            let value = match field {
+                TargetField::UserName => Some(json!(user.user_name)),
+                TargetField::DisplayName => user.display_name.clone().map(Value::String),
+                TargetField::GivenName => user.given_name.clone().map(Value::String),
+                TargetField::FamilyName => user.family_name.clone().map(Value::String),
+                TargetField::Email => user
+                    .primary_email()
+                    .map(|e| json!([MultiValue::primary(e, "work")])),
+                TargetField::Phone => user.phone_numbers.first().map(|p| {
+                    json!([{"value": p.value, "type": p.kind.as_deref().unwrap_or("work")}])
+                }),
+                TargetField::Active => Some(json!(user.active)),
+                TargetField::Attribute(name) => user.attributes.get(name).map(|v| json!(v)),
+            };
+            ops.push(match value {
+                Some(value) => PatchOperation::replace(path, value),
+                None => PatchOperation::remove(path),
+            });
+        }
+        if let Some(value) = self.external_id_value(user.external_id.as_ref()) {
+            ops.push(PatchOperation::replace("externalId", json!(value)));
+        }
+        Ok(ops)
+    }
+
+    /// The members of groups, from the group resources or, where the target does not list
+    /// them, one `/Users` filter per group.
+    async fn memberships(
+        &self,
+        groups: &[ScimGroup],
+        users: &BTreeSet<&str>,
+    ) -> Result<BTreeSet<Membership>, ConnectorError> {
+        let mut memberships = BTreeSet::new();
+        for group in groups {
+            let Some(group_id) = group.id.as_deref() else {
+                continue;
+            };
+            let mut members: Vec<String> = group
+                .members
+                .iter()
+                .filter(|m| m.kind.as_deref().is_none_or(|k| k.eq_ignore_ascii_case("user")))
+                .map(|m| m.value.clone())
+                .collect();
+            if members.is_empty() && self.profile.members_need_lookup() {
+                let found: Vec<ScimUser> = self
+                    .client
+                    .list(
+                        Resource::Users,
+                        Some(&eq("groups.value", group_id)),
+                        self.profile.user_paging(),
+                    )
+                    .await
+                    .map_err(connector_error("listing the members of a group"))?;
+                members = found.into_iter().filter_map(|u| u.id).collect();
+            }
+            for user_id in members {
+                if users.contains(user_id.as_str()) {
+                    memberships.insert(Membership {
+                        group_id: group_id.to_owned(),
+                        user_id,
+                    });
+                }
+            }
+        }
+        Ok(memberships)
+    }
+
+    async fn patch_members(
+        &self,
+        group: &str,
+        users: &[String],
+        op: impl Fn(&[String]) -> Vec<PatchOperation>,
+    ) -> Result<Applied, ConnectorError> {
+        for chunk in users.chunks(MAX_MEMBER_CHANGES) {
+            self.client
+                .patch(Resource::Groups, group, &PatchOp::new(op(chunk)))
+                .await
+                .map_err(connector_error("changing group members"))?;
+        }
+        Ok(Applied::default())
+    }
+}
+
+#[async_trait]
+impl TargetReader for ScimTarget {
+    fn capabilities(&self) -> Capabilities {
+        self.profile.capabilities()
+    }
+
+    async fn read(&self) -> Result<Snapshot, ConnectorError> {
+        let users: Vec<ScimUser> = self
+            .client
+            .list(Resource::Users, None, self.profile.user_paging())
+            .await
+            .map_err(connector_error("listing users"))?;
+        let groups: Vec<ScimGroup> = self
+            .client
+            .list(Resource::Groups, None, self.profile.group_paging())
+            .await
+            .map_err(connector_error("listing groups"))?;
+        let user_ids: BTreeSet<&str> = users.iter().filter_map(|u| u.id.as_deref()).collect();
+        let memberships = self.memberships(&groups, &user_ids).await?;
+        Ok(Snapshot {
+            groups: groups.iter().map(|g| self.group(g)).collect(),
+            users: users.into_iter().map(|u| self.user(u)).collect(),
+            memberships,
+            groups_out_of_scope: BTreeSet::new(),
+        })
+    }
+
+    async fn find_user(&self, user_name: &str) -> Result<Option<User>, ConnectorError> {
+        let found: Vec<ScimUser> = self
+            .client
+            .list(
+                Resource::Users,
+                Some(&eq("userName", user_name)),
+                self.profile.user_paging(),
+            )
+            .await
+            .map_err(connector_error("looking up a user by userName"))?;
+        Ok(found
+            .into_iter()
+            .find(|u| lower(&u.user_name) == lower(user_name))
+            .map(|u| self.user(u)))
+    }
+
+    async fn find_group(&self, display_name: &str) -> Result<Option<Group>, ConnectorError> {
+        let found: Vec<ScimGroup> = self
+            .client
+            .list(
+                Resource::Groups,
+                Some(&eq("displayName", display_name)),
+                self.profile.group_paging(),
+            )
+            .await
+            .map_err(connector_error("looking up a group by displayName"))?;
+        Ok(found
+            .iter()
+            .find(|g| g.display_name == display_name)
+            .map(|g| self.group(g)))
+    }
+}
+
+#[async_trait]
+impl Target for ScimTarget {
+    async fn write(&self, operation: &Operation<String>) -> Result<Applied, ConnectorError> {
+        match operation {
+            Operation::CreateUser { user, .. } => {
+                let created = self
+                    .client
+                    .create(Resource::Users, &self.new_user(user)?)
+                    .await
+                    .map_err(connector_error("creating a user"))?;
+                let id = created.id.ok_or_else(missing_id)?;
+                self.remember(Kind::User, &id, user.external_id.as_ref())?;
+                Ok(Applied {
+                    created_id: Some(id),
+                })
+            }
+            Operation::UpdateUser { id, user, fields } => {
+                let ops = self.user_patch(user, fields)?;
+                if !ops.is_empty() {
+                    self.client
+                        .patch(Resource::Users, id, &PatchOp::new(ops))
+                        .await
+                        .map_err(connector_error("updating a user"))?;
+                }
+                self.remember(Kind::User, id, user.external_id.as_ref())?;
+                Ok(Applied::default())
+            }
+            Operation::DeactivateUser { id } => {
+                let ops = vec![PatchOperation::replace("active", json!(false))];
+                self.client
+                    .patch(Resource::Users, id, &PatchOp::new(ops))
+                    .await
+                    .map_err(connector_error("deactivating a user"))?;
+                Ok(Applied::default())
+            }
+            Operation::DeleteUser { id } => {
+                if !self.capabilities().can_delete_users {
+                    return Err(ConnectorError::new(
+                        ErrorClass::Invalid,
+                        format!(
+                            "the SCIM profile {} cannot delete users; deprovision by deactivating",
+                            self.profile.name()
+                        ),
+                    ));
+                }
+                self.client
+                    .delete(Resource::Users, id)
+                    .await
+                    .map_err(connector_error("deleting a user"))?;
+                self.ownership.remove(Kind::User, id)?;
+                Ok(Applied::default())
+            }
+            Operation::CreateGroup { group, .. } => {
+                self.check_group_name(&group.display_name)?;
+                let body = ScimGroup {
+                    schemas: vec![GROUP_SCHEMA.to_owned()],
+                    external_id: self.external_id_value(group.external_id.as_ref()),
+                    display_name: group.display_name.clone(),
+                    ..ScimGroup::default()
+                };
+                let created = self
+                    .client
+                    .create(Resource::Groups, &body)
+                    .await
+                    .map_err(connector_error("creating a group"))?;
+                let id = created.id.ok_or_else(missing_id)?;
+                self.remember(Kind::Group, &id, group.external_id.as_ref())?;
+                Ok(Applied {
+                    created_id: Some(id),
+                })
+            }
+            Operation::UpdateGroup { id, group } => {
+                self.check_group_name(&group.display_name)?;
+                let mut ops = vec![PatchOperation::replace(
+                    "displayName",
+                    json!(group.display_name),
+                )];
+                if let Some(value) = self.external_id_value(group.external_id.as_ref()) {
+                    ops.push(PatchOperation::replace("externalId", json!(value)));
+                }
+                self.client
+                    .patch(Resource::Groups, id, &PatchOp::new(ops))
+                    .await
+                    .map_err(connector_error("updating a group"))?;
+                self.remember(Kind::Group, id, group.external_id.as_ref())?;
+                Ok(Applied::default())
+            }
+            Operation::DeleteGroup { id } => {
+                self.client
+                    .delete(Resource::Groups, id)
+                    .await
+                    .map_err(connector_error("deleting a group"))?;
+                self.ownership.remove(Kind::Group, id)?;
+                Ok(Applied::default())
+            }
+            Operation::AddMembers { group, users } => {
+                self.patch_members(group, users, |chunk| {
+                    let values: Vec<Value> = chunk.iter().map(|id| json!({"value": id})).collect();
+                    vec![PatchOperation::add("members", Value::Array(values))]
+                })
+                .await
+            }
+            Operation::RemoveMembers { group, users } => {
+                self.patch_members(group, users, |chunk| {
+                    chunk
+                        .iter()
+                        .map(|id| PatchOperation::remove(member_path(id)))
+                        .collect()
+                })
+                .await
+            }
+        }
+    }
+}
+
+impl ScimTarget {
+    fn check_group_name(&self, name: &str) -> Result<(), ConnectorError> {
+        if self.profile == Profile::Pulumi && name.chars().count() > PULUMI_MAX_GROUP_NAME {
+            return Err(ConnectorError::new(
+                ErrorClass::Invalid,
+                format!(
+                    "the group name {name:?} is longer than Pulumi's {PULUMI_MAX_GROUP_NAME} characters; rename it at the source or exclude it"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn missing_id() -> ConnectorError {
+    ConnectorError::new(
+        ErrorClass::Fatal,
+        "the SCIM server answered a create without an id; the object may exist: re-plan before retrying",
+    )
+}
+
+/// The `externalId` the engine writes is `issuer:id`; a value without a colon was written by
+/// someone else.
+fn parse_external_id(value: &str) -> ExternalId {
+    match value.split_once(':') {
+        Some((issuer, id)) if !issuer.is_empty() => ExternalId::new(issuer, id),
+        _ => ExternalId::new("unknown", value),
+    }
+}
+
+fn full_name(user: &User) -> Option<String> {
+    match (&user.given_name, &user.family_name) {
+        (Some(given), Some(family)) => Some(format!("{given} {family}")),
+        _ => None,
+    }
+}
+
+fn field_path(field: &TargetField) -> String {
+    match field {
+        TargetField::UserName => "userName".into(),
+        TargetField::DisplayName => "displayName".into(),
+        TargetField::GivenName => "name.givenName".into(),
+        TargetField::FamilyName => "name.familyName".into(),
+        TargetField::Email => "emails".into(),
+        TargetField::Phone => "phoneNumbers".into(),
+        TargetField::Active => "active".into(),
+        TargetField::Attribute(name) => format!("{ENTERPRISE_USER_SCHEMA}:{name}"),
+    }
+}
+
+/// A SCIM user as an engine user.
+fn user_from(scim: ScimUser, id: String, external_id: Option<ExternalId>) -> User {
+    let mut user = User::new(id, scim.user_name);
+    if let Some(name) = scim.name {
+        user.given_name = name.given_name;
+        user.family_name = name.family_name;
+    }
+    user.display_name = scim.display_name;
+    user.emails = scim
+        .emails
+        .into_iter()
+        .map(|e| Email {
+            value: e.value,
+            kind: e.kind,
+            primary: e.primary.unwrap_or(false),
+        })
+        .collect();
+    user.phone_numbers = scim
+        .phone_numbers
+        .into_iter()
+        .map(|p| Phone {
+            value: p.value,
+            kind: p.kind,
+        })
+        .collect();
+    user.active = scim.active.unwrap_or(true);
+    user.external_id = external_id;
+    for (name, value) in scim.enterprise.unwrap_or_default() {
+        if let Value::String(text) = value {
+            user.attributes.insert(name, text);
+        }
+    }
+    user
+}
+
+/// Maps a SCIM client error to the engine's classes, saying what was being done.
+fn connector_error(doing: &'static str) -> impl Fn(Error) -> ConnectorError {
+    move |err| {
+        let wait = err.retry_after();
+        let mapped = ConnectorError::new(err.class(), format!("SCIM: {doing}"));
+        let mapped = match wait {
+            Some(wait) => mapped.with_retry_after(wait),
+            None => mapped,
+        };
+        mapped.with_source(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn external_ids_written_by_others_are_not_ours() {
+        assert_eq!(
+            parse_external_id("identity-provisioning:5f0c"),
+            ExternalId::new("identity-provisioning", "5f0c")
+        );
+        assert_eq!(
+            parse_external_id("00u1abcd"),
+            ExternalId::new("unknown", "00u1abcd")
+        );
+    }
+}
