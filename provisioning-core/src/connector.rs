@@ -33,6 +33,10 @@ use crate::plan::Operation;
 pub struct Capabilities {
     /// Users can be deleted; when not (Pulumi), deprovisioning always deactivates.
     pub can_delete_users: bool,
+    /// Users can be deactivated (`active = false`); when not (the Identity Store API, whose
+    /// user status is read-only), inactive source users are not created, and deprovisioning
+    /// deletes (with `deprovision = delete`) or is skipped with a reason.
+    pub can_deactivate_users: bool,
     /// A user's userName can change; when not (Pulumi), a changed userName is reported.
     pub can_rename_users: bool,
     /// Groups can be renamed in place.
@@ -50,6 +54,7 @@ impl Default for Capabilities {
     fn default() -> Self {
         Self {
             can_delete_users: true,
+            can_deactivate_users: true,
             can_rename_users: true,
             can_rename_groups: true,
             requires_names: false,

@@ -307,6 +307,9 @@ pub enum SkipReason {
     CannotRenameGroup,
     /// The target cannot change a user's userName.
     CannotRenameUser,
+    /// The target cannot deactivate users: an inactive source user is not created, and a
+    /// user leaving the scope stays active unless the policy deletes.
+    CannotDeactivate,
     /// Deprovisioning is not allowed by the policy (`allow_deprovision`).
     DeprovisionNotAllowed {
         /// What would have been done: `deactivate_user`, `delete_user` or `delete_group`.
@@ -338,6 +341,10 @@ impl fmt::Display for SkipReason {
             ),
             SkipReason::CannotRenameGroup => f.write_str("the target cannot rename groups"),
             SkipReason::CannotRenameUser => f.write_str("the target cannot change a userName"),
+            SkipReason::CannotDeactivate => f.write_str(
+                "the target cannot deactivate users; set deprovision = delete (with \
+                 allow_deprovision) to remove inactive and departed users",
+            ),
             SkipReason::DeprovisionNotAllowed { would } => write!(
                 f,
                 "would {}; deprovisioning needs the policy's allow_deprovision",
@@ -556,6 +563,13 @@ impl<'a> Planner<'a> {
                 && (desired.given_name.is_none() || desired.family_name.is_none())
             {
                 SkipReason::MissingNames
+            } else if !self.caps.can_deactivate_users && !desired.active {
+                // It cannot be held inactive: not created, and an existing one is left to
+                // deprovisioning (deleted when the policy deletes).
+                if !by_link.contains_key(s.id.as_str()) {
+                    self.skip(desired.user_name, SkipReason::CannotDeactivate);
+                }
+                continue;
             } else {
                 candidates.push((s, desired));
                 continue;
@@ -649,6 +663,9 @@ impl<'a> Planner<'a> {
     fn update_user(&mut self, mut desired: User, t: &User, adopted: bool) {
         let subject = desired.user_name.clone();
         let mut fields = self.policy.mapping.differences(&desired, t);
+        if !self.caps.can_deactivate_users {
+            fields.retain(|f| *f != TargetField::Active);
+        }
         if !self.caps.can_rename_users && fields.contains(&TargetField::UserName) {
             fields.retain(|f| *f != TargetField::UserName);
             desired.user_name = t.user_name.clone();
@@ -692,6 +709,10 @@ impl<'a> Planner<'a> {
             let id = t.id.clone();
             let operation = match self.policy.deprovision {
                 Deprovision::Delete if self.caps.can_delete_users => Operation::DeleteUser { id },
+                _ if t.active && !self.caps.can_deactivate_users => {
+                    self.skip(t.user_name.clone(), SkipReason::CannotDeactivate);
+                    continue;
+                }
                 _ if t.active => Operation::DeactivateUser { id },
                 _ => continue,
             };

@@ -6,11 +6,13 @@
 //! | connector | role | on |
 //! |---|---|---|
 //! | [`jumpcloud::JumpCloudSource`] | source: users, groups and memberships in a scope | `jumpcloud-api` |
+//! | [`identity_store::IdentityStoreTarget`] | target: IAM Identity Center through the Identity Store API | `aws-access` |
 //! | [`scim::ScimTarget`] | target: a SCIM 2.0 application (Pulumi, IAM Identity Center, RFC) | its own SCIM client ([`scim::client`]) |
 //! | [`ownership::OwnershipRecord`] | the ownership links of targets that cannot store them | a local file |
 //! | [`secrets::SecretRef`] | where a connector's API key or token comes from | `aws-access` (SSM) |
 
 mod http;
+pub mod identity_store;
 pub mod jumpcloud;
 pub mod ownership;
 pub mod scim;

@@ -1,0 +1,421 @@
+//! IAM Identity Center's Identity Store API as a target, through `aws-access` (and so through
+//! its process-wide rate limiter per identity store, shared with every other caller).
+//!
+//! What the API allows shapes what the engine may plan ([`IdentityStoreTarget::capabilities`]):
+//!
+//! - **no deactivation**: `UserStatus` is read-only in this API, so an inactive source user is
+//!   not created, and a departing user is deleted when the policy says `deprovision = delete`
+//!   or kept (with its memberships removed) and reported otherwise;
+//! - **given and family names and a display name are required**: users without are skipped;
+//! - **one membership per request** (`CreateGroupMembership` has no batch form);
+//! - **the ownership mark**: `CreateUser` and `CreateGroup` take no `ExternalIds`, so the
+//!   connector keeps its links in an [ownership record](crate::connectors::ownership) — a
+//!   file in production — instead of costing a second call per object. Objects that carry
+//!   someone else's `ExternalIds` (a SCIM provisioner's) are reported as owned by that
+//!   issuer and left alone.
+//!
+//! Reads cost the list calls the page sizes require: ⌈users/100⌉ + ⌈groups/100⌉ + one
+//! `ListGroupMemberships` per 100 members of each group — never a call per user.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use aws_access::config::AwsSettings;
+//! use aws_access::identity_store::SdkIdentityStore;
+//! use provisioning_core::connectors::identity_store::IdentityStoreTarget;
+//! use provisioning_core::connectors::ownership::OwnershipRecord;
+//!
+//! let config = aws_access::config::load(&AwsSettings::default()).await;
+//! let store = SdkIdentityStore::new(&config, "d-1234567890");
+//! let target = IdentityStoreTarget::new(Arc::new(store), OwnershipRecord::open("identity-store.ownership.jsonl")?);
+//! # let _ = target;
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_access::identity_store::{
+    self as ids, GroupId, GroupLookup, IdentityStore, NewUser, OnConflict, UserChange, UserId,
+    UserLookup,
+};
+use futures::TryStreamExt;
+
+use crate::connector::{Applied, Capabilities, ConnectorError, ErrorClass, Target, TargetReader};
+use crate::connectors::ownership::{Kind, OwnershipRecord};
+use crate::mapping::TargetField;
+use crate::model::{Email, ExternalId, Group, Membership, Phone, Snapshot, User};
+use crate::plan::Operation;
+
+/// The Identity Store as a [`Target`]. See the [module documentation](self).
+#[derive(Clone)]
+pub struct IdentityStoreTarget {
+    store: Arc<dyn IdentityStore>,
+    ownership: Arc<OwnershipRecord>,
+}
+
+impl std::fmt::Debug for IdentityStoreTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityStoreTarget")
+            .field("store_id", &self.store.store_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl IdentityStoreTarget {
+    /// A target writing through `store`, keeping its ownership links in `ownership`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use aws_access::fake::FakeIdentityStore;
+    /// use provisioning_core::connector::TargetReader;
+    /// use provisioning_core::connectors::identity_store::IdentityStoreTarget;
+    /// use provisioning_core::connectors::ownership::OwnershipRecord;
+    ///
+    /// let target = IdentityStoreTarget::new(Arc::new(FakeIdentityStore::new("d-1234567890")), OwnershipRecord::in_memory());
+    /// assert!(!target.capabilities().can_deactivate_users);
+    /// ```
+    pub fn new(store: Arc<dyn IdentityStore>, ownership: OwnershipRecord) -> Self {
+        Self {
+            store,
+            ownership: Arc::new(ownership),
+        }
+    }
+
+    fn mark(&self, kind: Kind, id: &str, theirs: &[ids::ExternalId]) -> Option<ExternalId> {
+        self.ownership.get(kind, id).or_else(|| {
+            theirs
+                .first()
+                .map(|e| ExternalId::new(e.issuer.clone(), e.id.clone()))
+        })
+    }
+
+    fn user(&self, u: ids::User) -> User {
+        let mut user = User::new(u.id.as_str(), u.user_name);
+        user.external_id = self.mark(Kind::User, u.id.as_str(), &u.external_ids);
+        user.display_name = u.display_name;
+        user.given_name = u.given_name;
+        user.family_name = u.family_name;
+        user.emails = u
+            .email
+            .map(|value| Email {
+                value,
+                kind: Some("work".into()),
+                primary: true,
+            })
+            .into_iter()
+            .collect();
+        user.phone_numbers = u
+            .phone
+            .map(|value| Phone {
+                value,
+                kind: Some("work".into()),
+            })
+            .into_iter()
+            .collect();
+        user.active = u.enabled.unwrap_or(true);
+        user
+    }
+
+    fn group(&self, g: ids::Group) -> Group {
+        Group {
+            external_id: self.mark(Kind::Group, g.id.as_str(), &g.external_ids),
+            id: g.id.0,
+            display_name: g.display_name,
+            description: g.description,
+        }
+    }
+
+    fn remember(&self, kind: Kind, id: &str, mark: Option<&ExternalId>) -> Result<(), ConnectorError> {
+        match mark {
+            Some(mark) => self.ownership.set(kind, id, mark.clone()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The user changes that make the target user match `user` in `fields`.
+fn changes(user: &User, fields: &[TargetField]) -> Result<Vec<UserChange>, ConnectorError> {
+    let required = |value: &Option<String>, what: &str| {
+        value.clone().ok_or_else(|| {
+            ConnectorError::new(
+                ErrorClass::Invalid,
+                format!("the Identity Store requires a {what}; set it at the source"),
+            )
+        })
+    };
+    let mut out = Vec::new();
+    for field in fields {
+        out.push(match field {
+            TargetField::UserName => UserChange::UserName(user.user_name.clone()),
+            TargetField::DisplayName => {
+                UserChange::DisplayName(required(&user.display_name, "display name")?)
+            }
+            TargetField::GivenName => {
+                UserChange::GivenName(required(&user.given_name, "given name")?)
+            }
+            TargetField::FamilyName => {
+                UserChange::FamilyName(required(&user.family_name, "family name")?)
+            }
+            TargetField::Email => UserChange::Email(user.primary_email().map(str::to_owned)),
+            TargetField::Phone => {
+                UserChange::Phone(user.phone_numbers.first().map(|p| p.value.clone()))
+            }
+            // The planner never asks (the status is read-only here).
+            TargetField::Active => continue,
+            TargetField::Attribute(name) => {
+                return Err(ConnectorError::new(
+                    ErrorClass::Invalid,
+                    format!(
+                        "the Identity Store target does not write custom attributes ({name}); \
+                         remove it from the mapping, or sync it through the SCIM endpoint's \
+                         Enterprise User attributes"
+                    ),
+                ));
+            }
+        });
+    }
+    Ok(out)
+}
+
+/// Maps an `aws-access` error to the engine's classes, saying what was being done.
+fn class(doing: &'static str) -> impl Fn(aws_access::Error) -> ConnectorError {
+    move |err| {
+        let class = if err.is_throttled() {
+            ErrorClass::RateLimited
+        } else if err.is_conflict() {
+            ErrorClass::Conflict
+        } else if err.is_not_found() {
+            ErrorClass::NotFound
+        } else if err.is_access_denied() {
+            ErrorClass::Denied
+        } else if err.code() == Some("ValidationException") {
+            ErrorClass::Invalid
+        } else if matches!(err.status(), Some(500..=599)) {
+            ErrorClass::Transient
+        } else {
+            ErrorClass::Fatal
+        };
+        let hint = if class == ErrorClass::Denied {
+            " (grant the identitystore: action to the credentials in use)"
+        } else {
+            ""
+        };
+        let wait = err.retry_after();
+        let mapped =
+            ConnectorError::new(class, format!("Identity Store: {doing}{hint}")).with_source(err);
+        match wait {
+            Some(wait) => mapped.with_retry_after(wait),
+            None => mapped,
+        }
+    }
+}
+
+#[async_trait]
+impl TargetReader for IdentityStoreTarget {
+    fn capabilities(&self) -> Capabilities {
+        let mut caps = Capabilities::default();
+        caps.can_deactivate_users = false;
+        caps.requires_names = true;
+        caps.max_members_per_request = 1;
+        // Paced by aws-access's shared limiter, below the instance's quota.
+        caps.rate_limit = None;
+        caps
+    }
+
+    async fn read(&self) -> Result<Snapshot, ConnectorError> {
+        let users: Vec<ids::User> = self
+            .store
+            .list_users()
+            .try_collect()
+            .await
+            .map_err(class("listing users"))?;
+        let groups: Vec<ids::Group> = self
+            .store
+            .list_groups()
+            .try_collect()
+            .await
+            .map_err(class("listing groups"))?;
+        let known: BTreeSet<&str> = users.iter().map(|u| u.id.as_str()).collect();
+        let mut memberships = BTreeSet::new();
+        for group in &groups {
+            let members: Vec<UserId> = self
+                .store
+                .member_ids(&group.id)
+                .try_collect()
+                .await
+                .map_err(class("listing group memberships"))?;
+            for user in members {
+                if known.contains(user.as_str()) {
+                    memberships.insert(Membership {
+                        group_id: group.id.0.clone(),
+                        user_id: user.0,
+                    });
+                }
+            }
+        }
+        Ok(Snapshot {
+            users: users.into_iter().map(|u| self.user(u)).collect(),
+            groups: groups.into_iter().map(|g| self.group(g)).collect(),
+            memberships,
+            groups_out_of_scope: BTreeSet::new(),
+        })
+    }
+
+    async fn find_user(&self, user_name: &str) -> Result<Option<User>, ConnectorError> {
+        let lookup = UserLookup::UserName(user_name.to_owned());
+        let Some(id) = self
+            .store
+            .find_user(&lookup)
+            .await
+            .map_err(class("looking up a user by userName"))?
+        else {
+            return Ok(None);
+        };
+        let user = self
+            .store
+            .describe_user(&id)
+            .await
+            .map_err(class("describing a user"))?;
+        Ok(Some(self.user(user)))
+    }
+
+    async fn find_group(&self, display_name: &str) -> Result<Option<Group>, ConnectorError> {
+        let lookup = GroupLookup::DisplayName(display_name.to_owned());
+        let Some(id) = self
+            .store
+            .find_group(&lookup)
+            .await
+            .map_err(class("looking up a group by displayName"))?
+        else {
+            return Ok(None);
+        };
+        let group = self
+            .store
+            .describe_group(&id)
+            .await
+            .map_err(class("describing a group"))?;
+        Ok(Some(self.group(group)))
+    }
+}
+
+#[async_trait]
+impl Target for IdentityStoreTarget {
+    async fn write(&self, operation: &Operation<String>) -> Result<Applied, ConnectorError> {
+        match operation {
+            Operation::CreateUser { user, .. } => {
+                let (Some(given), Some(family)) = (&user.given_name, &user.family_name) else {
+                    return Err(ConnectorError::new(
+                        ErrorClass::Invalid,
+                        format!(
+                            "{} has no given or family name, which the Identity Store requires",
+                            user.user_name
+                        ),
+                    ));
+                };
+                let mut new = NewUser::new(&user.user_name, given, family);
+                if let Some(display) = &user.display_name {
+                    new.display_name = display.clone();
+                }
+                new.email = user.primary_email().map(str::to_owned);
+                new.phone = user.phone_numbers.first().map(|p| p.value.clone());
+                let created = self
+                    .store
+                    .create_user(&new, OnConflict::Fail)
+                    .await
+                    .map_err(class("creating a user"))?;
+                let id = created.value.id.0;
+                self.remember(Kind::User, &id, user.external_id.as_ref())?;
+                Ok(Applied {
+                    created_id: Some(id),
+                })
+            }
+            Operation::UpdateUser { id, user, fields } => {
+                let changes = changes(user, fields)?;
+                if !changes.is_empty() {
+                    self.store
+                        .update_user(&UserId(id.clone()), &changes)
+                        .await
+                        .map_err(class("updating a user"))?;
+                }
+                self.remember(Kind::User, id, user.external_id.as_ref())?;
+                Ok(Applied::default())
+            }
+            Operation::DeactivateUser { .. } => Err(ConnectorError::new(
+                ErrorClass::Invalid,
+                "the Identity Store API cannot deactivate users; use deprovision = delete",
+            )),
+            Operation::DeleteUser { id } => {
+                self.store
+                    .delete_user(&UserId(id.clone()))
+                    .await
+                    .map_err(class("deleting a user"))?;
+                self.ownership.remove(Kind::User, id)?;
+                Ok(Applied::default())
+            }
+            Operation::CreateGroup { group, .. } => {
+                let created = self
+                    .store
+                    .create_group(
+                        &group.display_name,
+                        group.description.as_deref(),
+                        OnConflict::Fail,
+                    )
+                    .await
+                    .map_err(class("creating a group"))?;
+                let id = created.value.id.0;
+                self.remember(Kind::Group, &id, group.external_id.as_ref())?;
+                Ok(Applied {
+                    created_id: Some(id),
+                })
+            }
+            Operation::UpdateGroup { id, group } => {
+                let current = self
+                    .store
+                    .describe_group(&GroupId(id.clone()))
+                    .await
+                    .map_err(class("describing a group"))?;
+                let rename = (current.display_name != group.display_name)
+                    .then_some(group.display_name.as_str());
+                let describe = (current.description != group.description)
+                    .then_some(group.description.as_deref())
+                    .flatten();
+                if rename.is_some() || describe.is_some() {
+                    self.store
+                        .update_group(&GroupId(id.clone()), rename, describe)
+                        .await
+                        .map_err(class("updating a group"))?;
+                }
+                self.remember(Kind::Group, id, group.external_id.as_ref())?;
+                Ok(Applied::default())
+            }
+            Operation::DeleteGroup { id } => {
+                self.store
+                    .delete_group(&GroupId(id.clone()))
+                    .await
+                    .map_err(class("deleting a group"))?;
+                self.ownership.remove(Kind::Group, id)?;
+                Ok(Applied::default())
+            }
+            Operation::AddMembers { group, users } => {
+                for user in users {
+                    self.store
+                        .add_member(&GroupId(group.clone()), &UserId(user.clone()))
+                        .await
+                        .map_err(class("adding a group member"))?;
+                }
+                Ok(Applied::default())
+            }
+            Operation::RemoveMembers { group, users } => {
+                for user in users {
+                    self.store
+                        .remove_member(&GroupId(group.clone()), &UserId(user.clone()))
+                        .await
+                        .map_err(class("removing a group member"))?;
+                }
+                Ok(Applied::default())
+            }
+        }
+    }
+}
