@@ -1155,9 +1155,7 @@ impl IdentityStore for SdkIdentityStore {
     }
 
     fn member_ids<'a>(&'a self, group: &'a GroupId) -> BoxStream<'a, Result<UserId>> {
-        self.memberships_of(group)
-            .map_ok(|(_, user)| user)
-            .boxed()
+        self.memberships_of(group).map_ok(|(_, user)| user).boxed()
     }
 
     async fn group_members(&self, group: &GroupId) -> Result<Vec<Member>> {

@@ -406,8 +406,15 @@ async fn a_target_that_cannot_deactivate_holds_no_inactive_users_and_deletes_onl
     caps.can_deactivate_users = false;
     let target = MemoryDirectory::default().with_capabilities(caps);
     let first = sync(&jc, &target, &Policy::default()).await;
-    assert_eq!(skipped(&first, "kay@example.com"), [&SkipReason::CannotDeactivate]);
-    assert_eq!(target.snapshot().users.len(), 3, "the inactive user is not created");
+    assert_eq!(
+        skipped(&first, "kay@example.com"),
+        [&SkipReason::CannotDeactivate]
+    );
+    assert_eq!(
+        target.snapshot().users.len(),
+        3,
+        "the inactive user is not created"
+    );
 
     // Alan is suspended at the source, Grace leaves: deactivation is impossible, so the
     // default policy only takes their group memberships away and says why it keeps the
@@ -417,15 +424,29 @@ async fn a_target_that_cannot_deactivate_holds_no_inactive_users_and_deletes_onl
     jc.insert_user(alan);
     jc.remove_user("u2");
     let plan = plan_for(&jc, &target, &deprovisioning()).await;
-    assert_eq!(plan.counts().keys().collect::<Vec<_>>(), [&"remove_members"]);
-    assert_eq!(skipped(&plan, "alan@example.com"), [&SkipReason::CannotDeactivate]);
-    assert_eq!(skipped(&plan, "grace@example.com"), [&SkipReason::CannotDeactivate]);
+    assert_eq!(
+        plan.counts().keys().collect::<Vec<_>>(),
+        [&"remove_members"]
+    );
+    assert_eq!(
+        skipped(&plan, "alan@example.com"),
+        [&SkipReason::CannotDeactivate]
+    );
+    assert_eq!(
+        skipped(&plan, "grace@example.com"),
+        [&SkipReason::CannotDeactivate]
+    );
     let mut delete = deprovisioning();
     delete.deprovision = Deprovision::Delete;
     let plan = sync(&jc, &target, &delete).await;
     assert_eq!(plan.counts().get("delete_user"), Some(&2));
     assert_eq!(plan.counts().get("deactivate_user"), None);
-    let names: Vec<_> = target.snapshot().users.iter().map(|u| u.user_name.clone()).collect();
+    let names: Vec<_> = target
+        .snapshot()
+        .users
+        .iter()
+        .map(|u| u.user_name.clone())
+        .collect();
     assert_eq!(names, ["ada@example.com"]);
 }
 

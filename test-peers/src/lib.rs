@@ -140,7 +140,11 @@ pub fn scim_tenant(peer: Peer, name: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    format!("{}/{name}-{}-{nanos}-{n}/v2", peer.url(), std::process::id())
+    format!(
+        "{}/{name}-{}-{nanos}-{n}/v2",
+        peer.url(),
+        std::process::id()
+    )
 }
 
 /// Why a peer's variable could not be used.

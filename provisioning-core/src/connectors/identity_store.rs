@@ -127,7 +127,12 @@ impl IdentityStoreTarget {
         }
     }
 
-    fn remember(&self, kind: Kind, id: &str, mark: Option<&ExternalId>) -> Result<(), ConnectorError> {
+    fn remember(
+        &self,
+        kind: Kind,
+        id: &str,
+        mark: Option<&ExternalId>,
+    ) -> Result<(), ConnectorError> {
         match mark {
             Some(mark) => self.ownership.set(kind, id, mark.clone()),
             None => Ok(()),

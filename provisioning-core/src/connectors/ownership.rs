@@ -266,7 +266,11 @@ mod tests {
             .unwrap();
         drop(record);
         let again = OwnershipRecord::open(&path).unwrap();
-        assert_eq!(again.get(Kind::User, "u2").unwrap().id, "s2", "the line after a torn one reads");
+        assert_eq!(
+            again.get(Kind::User, "u2").unwrap().id,
+            "s2",
+            "the line after a torn one reads"
+        );
 
         std::fs::write(&path, "garbage\n{\"kind\":\"user\",\"id\":\"u1\"}\n").unwrap();
         let err = OwnershipRecord::open(&path).unwrap_err();

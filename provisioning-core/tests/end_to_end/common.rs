@@ -193,7 +193,12 @@ pub async fn removals_deprovision_per_policy(
     demo.fake.remove_user(&demo.ada);
     demo.fake.remove_group(&demo.research);
     let plan = sync(demo, target, policy).await;
-    assert_eq!(plan.counts().get("delete_group"), Some(&1), "{:?}", plan.counts());
+    assert_eq!(
+        plan.counts().get("delete_group"),
+        Some(&1),
+        "{:?}",
+        plan.counts()
+    );
     let after = view(target).await;
     assert_eq!(after.groups.keys().collect::<Vec<_>>(), ["Engineering"]);
     assert_eq!(after.groups["Engineering"], set(&["grace", ODD_NAME]));
@@ -226,7 +231,11 @@ pub async fn a_disassociated_group_is_left_as_is(
     );
     let after = view(target).await;
     assert!(after.groups.contains_key("Research"), "left as it is");
-    assert_eq!(after.users.get("grace"), Some(&true), "still in Engineering");
+    assert_eq!(
+        after.users.get("grace"),
+        Some(&true),
+        "still in Engineering"
+    );
     match departed {
         Departed::Inactive => assert_eq!(after.users.get("alan"), Some(&false)),
         Departed::Gone => assert_eq!(after.users.get("alan"), None),

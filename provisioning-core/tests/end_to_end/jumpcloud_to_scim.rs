@@ -23,7 +23,11 @@ fn pulumi(test: &str) -> (ScimTarget, String) {
 }
 
 fn aws(test: &str) -> (ScimTarget, String) {
-    target(Peer::ScimAwsIdentityCenter, Profile::AwsIdentityCenter, test)
+    target(
+        Peer::ScimAwsIdentityCenter,
+        Profile::AwsIdentityCenter,
+        test,
+    )
 }
 
 /// The users as the server stores them, read without our client.
@@ -49,7 +53,10 @@ async fn pulumi_first_sync_converges_and_a_dry_run_writes_nothing() {
     // but Pulumi's six attributes was sent (the server refuses anything else).
     let users = raw_users(&base).await;
     assert_eq!(users.len(), 4);
-    assert!(users.iter().all(|u| u.get("externalId").is_none()), "{users:#?}");
+    assert!(
+        users.iter().all(|u| u.get("externalId").is_none()),
+        "{users:#?}"
+    );
     let darcy = users.iter().find(|u| u["userName"] == ODD_NAME).unwrap();
     assert_eq!(darcy["emails"][0]["value"], "darcy+ops@example.com");
     assert_eq!(darcy["emails"][0]["primary"], true);
@@ -68,8 +75,7 @@ async fn pulumi_a_disassociated_group_is_left_as_is() {
     let demo = common::demo().await;
     let (target, _) = pulumi("pulumi-disassociated");
     let policy = common::deprovisioning(Deprovision::Deactivate);
-    common::a_disassociated_group_is_left_as_is(&demo, &target, &policy, Departed::Inactive)
-        .await;
+    common::a_disassociated_group_is_left_as_is(&demo, &target, &policy, Departed::Inactive).await;
 }
 
 #[tokio::test]
@@ -85,7 +91,10 @@ async fn aws_identity_center_first_sync_converges_and_a_dry_run_writes_nothing()
         assert!(mark.starts_with("identity-provisioning:"), "{user:#?}");
         assert!(user["name"]["givenName"].is_string() && user["name"]["familyName"].is_string());
         assert_eq!(user["emails"].as_array().map(Vec::len), Some(1));
-        assert!(user.get("groups").is_none_or(|g| g.as_array().is_some_and(Vec::is_empty)));
+        assert!(
+            user.get("groups")
+                .is_none_or(|g| g.as_array().is_some_and(Vec::is_empty))
+        );
     }
 }
 
@@ -102,6 +111,5 @@ async fn aws_identity_center_a_disassociated_group_is_left_as_is() {
     let demo = common::demo().await;
     let (target, _) = aws("aws-disassociated");
     let policy = common::deprovisioning(Deprovision::Deactivate);
-    common::a_disassociated_group_is_left_as_is(&demo, &target, &policy, Departed::Inactive)
-        .await;
+    common::a_disassociated_group_is_left_as_is(&demo, &target, &policy, Departed::Inactive).await;
 }

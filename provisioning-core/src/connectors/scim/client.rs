@@ -560,7 +560,11 @@ impl ScimClient {
     }
 }
 
-fn decode<T: DeserializeOwned>(method: Method, path: &str, body: Option<Value>) -> Result<T, Error> {
+fn decode<T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Result<T, Error> {
     serde_json::from_value(body.unwrap_or(Value::Null)).map_err(|source| Error::Decode {
         method,
         path: path.to_owned(),

@@ -26,7 +26,8 @@ pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 /// The core Group schema.
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 /// The Enterprise User extension (department, costCenter, …).
-pub const ENTERPRISE_USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub const ENTERPRISE_USER_SCHEMA: &str =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 /// The PATCH request message.
 pub const PATCH_OP_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
@@ -366,7 +367,10 @@ mod tests {
             user_name: "ada".into(),
             ..ScimUser::default()
         };
-        assert_eq!(serde_json::to_value(&new).unwrap(), json!({"userName": "ada"}));
+        assert_eq!(
+            serde_json::to_value(&new).unwrap(),
+            json!({"userName": "ada"})
+        );
     }
 
     #[test]

@@ -101,7 +101,12 @@ impl ScimTarget {
     }
 
     /// Records the mark locally when the profile does not store it.
-    fn remember(&self, kind: Kind, id: &str, mark: Option<&ExternalId>) -> Result<(), ConnectorError> {
+    fn remember(
+        &self,
+        kind: Kind,
+        id: &str,
+        mark: Option<&ExternalId>,
+    ) -> Result<(), ConnectorError> {
         match mark {
             Some(mark) if !self.profile.stores_external_id() => {
                 self.ownership.set(kind, id, mark.clone())
@@ -174,7 +179,11 @@ impl ScimTarget {
         ))
     }
 
-    fn user_patch(&self, user: &User, fields: &[TargetField]) -> Result<Vec<PatchOperation>, ConnectorError> {
+    fn user_patch(
+        &self,
+        user: &User,
+        fields: &[TargetField],
+    ) -> Result<Vec<PatchOperation>, ConnectorError> {
         let mut ops = Vec::new();
         for field in fields {
             self.check(field)?;
@@ -187,9 +196,9 @@ impl ScimTarget {
                 TargetField::Email => user
                     .primary_email()
                     .map(|e| json!([MultiValue::primary(e, "work")])),
-                TargetField::Phone => user.phone_numbers.first().map(|p| {
-                    json!([{"value": p.value, "type": p.kind.as_deref().unwrap_or("work")}])
-                }),
+                TargetField::Phone => user.phone_numbers.first().map(
+                    |p| json!([{"value": p.value, "type": p.kind.as_deref().unwrap_or("work")}]),
+                ),
                 TargetField::Active => Some(json!(user.active)),
                 TargetField::Attribute(name) => user.attributes.get(name).map(|v| json!(v)),
             };
@@ -219,7 +228,11 @@ impl ScimTarget {
             let mut members: Vec<String> = group
                 .members
                 .iter()
-                .filter(|m| m.kind.as_deref().is_none_or(|k| k.eq_ignore_ascii_case("user")))
+                .filter(|m| {
+                    m.kind
+                        .as_deref()
+                        .is_none_or(|k| k.eq_ignore_ascii_case("user"))
+                })
                 .map(|m| m.value.clone())
                 .collect();
             if members.is_empty() && self.profile.members_need_lookup() {
