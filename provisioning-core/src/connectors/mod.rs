@@ -6,6 +6,7 @@
 //! | connector | role | on |
 //! |---|---|---|
 //! | [`jumpcloud::JumpCloudSource`] | source: users, groups and memberships in a scope | `jumpcloud-api` |
+//! | [`okta::OktaSource`] | source: named Okta groups and their users | its own small HTTP reader |
 //! | [`identity_store::IdentityStoreTarget`] | target: IAM Identity Center through the Identity Store API | `aws-access` |
 //! | [`scim::ScimTarget`] | target: a SCIM 2.0 application (Pulumi, IAM Identity Center, RFC) | its own SCIM client ([`scim::client`]) |
 //! | [`ownership::OwnershipRecord`] | the ownership links of targets that cannot store them | a local file |
@@ -14,6 +15,7 @@
 mod http;
 pub mod identity_store;
 pub mod jumpcloud;
+pub mod okta;
 pub mod ownership;
 pub mod scim;
 pub mod secrets;

@@ -6,9 +6,9 @@
 //! call, which some test peers do not implement). For those, the connector keeps the links
 //! itself: target object id → the [`ExternalId`] it would have carried.
 //!
-//! The record is an append-only file of JSON lines, one per change, replayed on open. A
-//! line is written and flushed as each write succeeds, so a run that stops half-way keeps
-//! every link it made; a torn last line (a crash mid-write) is ignored. Without a file
+//! The record is an append-only file of JSON lines, one per change, replayed (and compacted)
+//! on open. A line is written and flushed as each write succeeds, so a run that stops
+//! half-way keeps every link it made; a torn last line (a crash mid-write) is ignored. Without a file
 //! ([`OwnershipRecord::in_memory`]) the links last as long as the process.
 //!
 //! ```
@@ -132,16 +132,29 @@ impl OwnershipRecord {
                 }
             }
         }
-        let mut file = OpenOptions::new()
+        if torn || !links.is_empty() {
+            // Compact: one line per live link, written aside and renamed over the record,
+            // so the file stays as small as the links and a torn line is gone.
+            let aside = path.with_extension("jsonl.tmp");
+            let mut text = String::new();
+            for ((kind, id), mark) in &links {
+                let line = Line {
+                    kind: *kind,
+                    id: id.clone(),
+                    external_id: Some(mark.clone()),
+                };
+                text.push_str(&serde_json::to_string(&line).unwrap_or_default());
+                text.push('\n');
+            }
+            std::fs::write(&aside, text)
+                .and_then(|()| std::fs::rename(&aside, &path))
+                .map_err(|e| problem(format!("cannot be rewritten ({e})")))?;
+        }
+        let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .map_err(|e| problem(format!("cannot be opened for writing ({e})")))?;
-        if torn {
-            // End the torn line, so that the next line starts on its own.
-            file.write_all(b"\n")
-                .map_err(|e| problem(format!("cannot be written ({e})")))?;
-        }
         Ok(Self {
             links: Mutex::new(links),
             file: Some((path, Mutex::new(file))),

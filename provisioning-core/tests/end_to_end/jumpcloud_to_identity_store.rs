@@ -16,7 +16,8 @@ use test_peers::Peer;
 
 use crate::common::{self, Departed};
 
-async fn target() -> IdentityStoreTarget {
+/// A fresh identity store of its own on moto.
+pub async fn moto_store() -> Arc<SdkIdentityStore> {
     let credentials =
         aws_credential_types::Credentials::new("testing", "testing", None, None, "test");
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -31,7 +32,11 @@ async fn target() -> IdentityStoreTarget {
         store_id,
         NonZeroU32::new(200).unwrap(),
     );
-    IdentityStoreTarget::new(Arc::new(store), OwnershipRecord::in_memory())
+    Arc::new(store)
+}
+
+async fn target() -> IdentityStoreTarget {
+    IdentityStoreTarget::new(moto_store().await, OwnershipRecord::in_memory())
 }
 
 #[tokio::test]

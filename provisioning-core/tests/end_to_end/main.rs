@@ -11,3 +11,4 @@
 mod common;
 mod jumpcloud_to_identity_store;
 mod jumpcloud_to_scim;
+mod okta_to_identity_store;
