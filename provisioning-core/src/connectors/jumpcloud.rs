@@ -67,7 +67,7 @@ impl JumpCloudSource {
     }
 
     /// The application `key` names: its id, or its display label (exactly one must match).
-    async fn application(&self, key: &str) -> Result<ApplicationId, ConnectorError> {
+    pub(crate) async fn application(&self, key: &str) -> Result<ApplicationId, ConnectorError> {
         let apps = self
             .client
             .applications()
@@ -144,7 +144,7 @@ impl JumpCloudSource {
 }
 
 /// Maps a client error to the engine's classes, saying what was being done.
-fn class(doing: &'static str) -> impl Fn(jumpcloud_api::Error) -> ConnectorError {
+pub(crate) fn class(doing: &'static str) -> impl Fn(jumpcloud_api::Error) -> ConnectorError {
     move |err| {
         let class = match err.status() {
             _ if err.is_rate_limited() => ErrorClass::RateLimited,

@@ -6,6 +6,7 @@
 //! | connector | role | on |
 //! |---|---|---|
 //! | [`jumpcloud::JumpCloudSource`] | source: users, groups and memberships in a scope | `jumpcloud-api` |
+//! | [`jumpcloud_import::JumpCloudImport`] | import: an application's users missing from JumpCloud, created by bulk job | `jumpcloud-api` |
 //! | [`okta::OktaSource`] | source: named Okta groups and their users | its own small HTTP reader |
 //! | [`identity_store::IdentityStoreTarget`] | target: IAM Identity Center through the Identity Store API | `aws-access` |
 //! | [`scim::ScimTarget`] | target: a SCIM 2.0 application (Pulumi, IAM Identity Center, RFC) | its own SCIM client ([`scim::client`]) |
@@ -15,6 +16,7 @@
 mod http;
 pub mod identity_store;
 pub mod jumpcloud;
+pub mod jumpcloud_import;
 pub mod okta;
 pub mod ownership;
 pub mod scim;

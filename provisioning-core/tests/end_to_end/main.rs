@@ -12,3 +12,4 @@ mod common;
 mod jumpcloud_to_identity_store;
 mod jumpcloud_to_scim;
 mod okta_to_identity_store;
+mod scim_to_jumpcloud_import;
