@@ -220,13 +220,14 @@ fn class(doing: &'static str) -> impl Fn(aws_access::Error) -> ConnectorError {
 #[async_trait]
 impl TargetReader for IdentityStoreTarget {
     fn capabilities(&self) -> Capabilities {
-        let mut caps = Capabilities::default();
-        caps.can_deactivate_users = false;
-        caps.requires_names = true;
-        caps.max_members_per_request = 1;
-        // Paced by aws-access's shared limiter, below the instance's quota.
-        caps.rate_limit = None;
-        caps
+        Capabilities {
+            can_deactivate_users: false,
+            requires_names: true,
+            max_members_per_request: 1,
+            // Paced by aws-access's shared limiter, below the instance's quota.
+            rate_limit: None,
+            ..Capabilities::default()
+        }
     }
 
     async fn read(&self) -> Result<Snapshot, ConnectorError> {

@@ -13,6 +13,20 @@
 //! | [`ownership::OwnershipRecord`] | the ownership links of targets that cannot store them | a local file |
 //! | [`secrets::SecretRef`] | where a connector's API key or token comes from | `aws-access` (SSM) |
 
+/// The connector guides of `docs/connectors/`, compiled here so that their snippets are
+/// tested.
+pub mod guides {
+    #[doc = include_str!("../../../docs/connectors/jumpcloud.md")]
+    pub mod jumpcloud {}
+    #[doc = include_str!("../../../docs/connectors/okta.md")]
+    pub mod okta {}
+    #[doc = include_str!("../../../docs/connectors/identity-store.md")]
+    pub mod identity_store {}
+    #[doc = include_str!("../../../docs/connectors/scim.md")]
+    pub mod scim {}
+    #[doc = include_str!("../../../docs/connectors/jumpcloud-import.md")]
+    pub mod jumpcloud_import {}
+}
 mod http;
 pub mod identity_store;
 pub mod jumpcloud;

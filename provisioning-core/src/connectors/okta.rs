@@ -285,10 +285,10 @@ impl OktaSource {
             .get("x-rate-limit-remaining")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        if remaining == Some(0) {
-            if let Some(wait) = http::okta_reset_wait(headers, SystemTime::now()) {
-                *lock(&self.exhausted_until) = Some(SystemTime::now() + wait);
-            }
+        if remaining == Some(0)
+            && let Some(wait) = http::okta_reset_wait(headers, SystemTime::now())
+        {
+            *lock(&self.exhausted_until) = Some(SystemTime::now() + wait);
         }
     }
 
