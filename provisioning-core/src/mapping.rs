@@ -199,15 +199,7 @@ impl AttributeMapping {
                 TargetField::GivenName => out.given_name = value.text(),
                 TargetField::FamilyName => out.family_name = value.text(),
                 TargetField::Email => {
-                    out.emails = value
-                        .text()
-                        .map(|value| Email {
-                            value,
-                            kind: Some("work".into()),
-                            primary: true,
-                        })
-                        .into_iter()
-                        .collect();
+                    out.emails = value.text().map(Email::primary_work).into_iter().collect();
                 }
                 TargetField::Phone => {
                     out.phone_numbers = match (value, from) {

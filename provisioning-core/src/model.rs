@@ -58,6 +58,22 @@ pub struct Email {
     pub primary: bool,
 }
 
+impl Email {
+    /// A primary address of kind `work`: the one email most targets keep.
+    ///
+    /// ```
+    /// let email = provisioning_core::model::Email::primary_work("ada@example.com");
+    /// assert!(email.primary);
+    /// ```
+    pub fn primary_work(value: impl Into<String>) -> Self {
+        Self {
+            value: value.into(),
+            kind: Some("work".into()),
+            primary: true,
+        }
+    }
+}
+
 /// A phone number of a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Phone {
@@ -145,11 +161,7 @@ impl User {
     /// ```
     #[must_use]
     pub fn with_email(mut self, value: impl Into<String>) -> Self {
-        self.emails.push(Email {
-            value: value.into(),
-            kind: Some("work".into()),
-            primary: true,
-        });
+        self.emails.push(Email::primary_work(value));
         self
     }
 

@@ -3,7 +3,7 @@
 //! most 100 changes in the filter-path form, and Pulumi's attribute whitelist.
 
 use provisioning_core::connector::{ErrorClass, Target, TargetReader};
-use provisioning_core::connectors::scim::client::ScimClient;
+use provisioning_core::connectors::scim::client::{Resource, ScimClient};
 use provisioning_core::connectors::scim::{Profile, ScimTarget};
 use provisioning_core::mapping::TargetField;
 use provisioning_core::model::User;
@@ -236,4 +236,37 @@ async fn a_deactivation_is_one_patch_of_active_false() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("cannot delete users"), "{err}");
+}
+
+#[tokio::test]
+async fn a_replace_sends_back_the_attributes_it_does_not_know() {
+    let server = MockServer::start().await;
+    let stored = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "id": "u1", "userName": "ada", "active": true,
+        "urn:example:custom": {"badge": 7},
+        "meta": {"resourceType": "User"}
+    });
+    Mock::given(method("GET"))
+        .and(path("/v2/Users/u1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(stored.clone()))
+        .mount(&server)
+        .await;
+    let mut replaced = stored.clone();
+    replaced["active"] = json!(false);
+    Mock::given(method("PUT"))
+        .and(path("/v2/Users/u1"))
+        .and(wiremock::matchers::body_json(replaced.clone()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(replaced))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let scim = ScimClient::builder(format!("{}/v2", server.uri()), "t".into())
+        .build()
+        .unwrap();
+    let mut user: provisioning_core::connectors::scim::resources::ScimUser =
+        scim.get_one(Resource::Users, "u1").await.unwrap();
+    user.active = Some(false);
+    let back = scim.replace(Resource::Users, "u1", &user).await.unwrap();
+    assert_eq!(back.extra["urn:example:custom"]["badge"], 7);
 }

@@ -53,6 +53,8 @@ use crate::plan::Operation;
 pub struct IdentityStoreTarget {
     store: Arc<dyn IdentityStore>,
     ownership: Arc<OwnershipRecord>,
+    /// When set, users also carry the mark in `ExternalIds` under this issuer.
+    mark_issuer: Option<String>,
 }
 
 impl std::fmt::Debug for IdentityStoreTarget {
@@ -80,15 +82,52 @@ impl IdentityStoreTarget {
         Self {
             store,
             ownership: Arc::new(ownership),
+            mark_issuer: None,
         }
+    }
+
+    /// Also writes each user's ownership mark into its `ExternalIds` (one `UpdateUser` after
+    /// each create or adoption), under `issuer` — the policy's issuer. The mark is then
+    /// visible in AWS and survives the loss of the ownership record; reading prefers the
+    /// `ExternalIds` entry of `issuer`. Groups keep their mark in the record only (the
+    /// group API has no `ExternalIds` to write). A mark that cannot be written after a
+    /// successful create is logged, not failed: the record still holds it.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use aws_access::fake::FakeIdentityStore;
+    /// use provisioning_core::connectors::identity_store::IdentityStoreTarget;
+    /// use provisioning_core::connectors::ownership::OwnershipRecord;
+    /// use provisioning_core::policy::DEFAULT_ISSUER;
+    ///
+    /// let target = IdentityStoreTarget::new(Arc::new(FakeIdentityStore::new("d-1234567890")), OwnershipRecord::in_memory())
+    ///     .with_external_id_marks(DEFAULT_ISSUER);
+    /// # let _ = target;
+    /// ```
+    #[must_use]
+    pub fn with_external_id_marks(mut self, issuer: impl Into<String>) -> Self {
+        self.mark_issuer = Some(issuer.into());
+        self
     }
 
     fn mark(&self, kind: Kind, id: &str, theirs: &[ids::ExternalId]) -> Option<ExternalId> {
         self.ownership.get(kind, id).or_else(|| {
-            theirs
-                .first()
+            let ours = self
+                .mark_issuer
+                .as_deref()
+                .and_then(|issuer| theirs.iter().find(|e| e.issuer == issuer));
+            ours.or_else(|| theirs.first())
                 .map(|e| ExternalId::new(e.issuer.clone(), e.id.clone()))
         })
+    }
+
+    /// The `ExternalIds` change that writes `mark`, when marks are written.
+    fn mark_change(&self, mark: Option<&ExternalId>) -> Option<UserChange> {
+        let mark = mark.filter(|_| self.mark_issuer.is_some())?;
+        Some(UserChange::ExternalIds(vec![ids::ExternalId {
+            issuer: mark.issuer.clone(),
+            id: mark.id.clone(),
+        }]))
     }
 
     fn user(&self, u: ids::User) -> User {
@@ -97,15 +136,7 @@ impl IdentityStoreTarget {
         user.display_name = u.display_name;
         user.given_name = u.given_name;
         user.family_name = u.family_name;
-        user.emails = u
-            .email
-            .map(|value| Email {
-                value,
-                kind: Some("work".into()),
-                primary: true,
-            })
-            .into_iter()
-            .collect();
+        user.emails = u.email.map(Email::primary_work).into_iter().collect();
         user.phone_numbers = u
             .phone
             .map(|value| Phone {
@@ -333,12 +364,19 @@ impl Target for IdentityStoreTarget {
                     .map_err(class("creating a user"))?;
                 let id = created.value.id.0;
                 self.remember(Kind::User, &id, user.external_id.as_ref())?;
+                if let Some(change) = self.mark_change(user.external_id.as_ref())
+                    && let Err(err) = self.store.update_user(&UserId(id.clone()), &[change]).await
+                {
+                    tracing::warn!(user = %user.user_name, error = %err,
+                        "created, but the ExternalIds mark could not be written; the ownership record keeps it");
+                }
                 Ok(Applied {
                     created_id: Some(id),
                 })
             }
             Operation::UpdateUser { id, user, fields } => {
-                let changes = changes(user, fields)?;
+                let mut changes = changes(user, fields)?;
+                changes.extend(self.mark_change(user.external_id.as_ref()));
                 if !changes.is_empty() {
                     self.store
                         .update_user(&UserId(id.clone()), &changes)

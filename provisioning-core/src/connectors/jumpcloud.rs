@@ -200,11 +200,7 @@ pub fn user_from(u: &SystemUser) -> User {
         .email
         .iter()
         .filter(|e| !e.trim().is_empty())
-        .map(|e| Email {
-            value: e.clone(),
-            kind: Some("work".into()),
-            primary: true,
-        })
+        .map(Email::primary_work)
         .collect();
     user.phone_numbers = u
         .phone_numbers

@@ -416,14 +416,7 @@ fn user_from(okta: OktaUser) -> User {
     user.given_name = text("firstName");
     user.family_name = text("lastName");
     user.display_name = text("displayName");
-    user.emails = text("email")
-        .map(|value| Email {
-            value,
-            kind: Some("work".into()),
-            primary: true,
-        })
-        .into_iter()
-        .collect();
+    user.emails = text("email").map(Email::primary_work).into_iter().collect();
     for (field, kind) in [("primaryPhone", "work"), ("mobilePhone", "mobile")] {
         if let Some(value) = text(field) {
             user.phone_numbers.push(Phone {

@@ -433,6 +433,37 @@ impl ScimClient {
         decode(Method::POST, resource.path(), answer)
     }
 
+    /// Reads one resource.
+    ///
+    /// # Errors
+    ///
+    /// The server's refusal (404 when the resource is gone), after read retries.
+    pub async fn get_one<T: DeserializeOwned>(
+        &self,
+        resource: Resource,
+        id: &str,
+    ) -> Result<T, Error> {
+        self.get(self.url(&[resource.path(), id])).await
+    }
+
+    /// Replaces one resource (`PUT`) and returns it as the server stored it. Send back what
+    /// [`get_one`](Self::get_one) read, changed: the resource models keep every attribute
+    /// they do not know, so nothing is lost on the way.
+    ///
+    /// # Errors
+    ///
+    /// The server's refusal (404 when the resource is gone, 409 on a taken userName).
+    pub async fn replace<T: Serialize + DeserializeOwned>(
+        &self,
+        resource: Resource,
+        id: &str,
+        body: &T,
+    ) -> Result<T, Error> {
+        let url = self.url(&[resource.path(), id]);
+        let answer = self.write(Method::PUT, url, Some(body)).await?;
+        decode(Method::PUT, resource.path(), answer)
+    }
+
     /// Applies a PATCH request to one resource.
     ///
     /// # Errors

@@ -11,7 +11,7 @@
 //! | engine write | SCIM request |
 //! |---|---|
 //! | create user | `POST /Users` (one primary work email, never `groups`) |
-//! | update user | `PATCH /Users/{id}`, one `replace` (or `remove`) per changed attribute |
+//! | update user | `PATCH /Users/{id}`, one `replace` (or `remove`) per changed attribute (the client also offers `PUT` as [`client::ScimClient::replace`]) |
 //! | deactivate user | `PATCH /Users/{id}` `replace active false` |
 //! | delete user | `DELETE /Users/{id}` (not on Pulumi) |
 //! | create, rename group | `POST /Groups` (empty), `PATCH /Groups/{id}` `replace displayName` |
