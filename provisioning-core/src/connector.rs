@@ -140,10 +140,20 @@ impl ConnectorError {
         }
     }
 
-    /// Attaches the wait the server asked for before a retry.
+    /// Attaches the wait the server asked for before a retry; `None` (a client error that
+    /// carried no wait) leaves the error without one.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use provisioning_core::connector::{ConnectorError, ErrorClass};
+    /// let err = ConnectorError::new(ErrorClass::RateLimited, "throttled").with_retry_after(Duration::from_secs(2));
+    /// assert_eq!(err.retry_after(), Some(Duration::from_secs(2)));
+    /// let err = ConnectorError::new(ErrorClass::RateLimited, "throttled").with_retry_after(None);
+    /// assert_eq!(err.retry_after(), None);
+    /// ```
     #[must_use]
-    pub fn with_retry_after(mut self, wait: Duration) -> Self {
-        self.retry_after = Some(wait);
+    pub fn with_retry_after(mut self, wait: impl Into<Option<Duration>>) -> Self {
+        self.retry_after = wait.into();
         self
     }
 

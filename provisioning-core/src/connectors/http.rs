@@ -41,6 +41,17 @@ impl Default for ReadRetry {
     }
 }
 
+impl ReadRetry {
+    /// Millisecond backoff, for tests against mocks.
+    pub(crate) fn fast(self) -> Self {
+        Self {
+            base_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(10),
+            ..self
+        }
+    }
+}
+
 /// What a read attempt came back with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Seen {
@@ -77,6 +88,57 @@ pub(crate) fn next_wait(
         },
         Seen::Status(500 | 502 | 503 | 504) | Seen::NoAnswer => Some(backoff()),
         Seen::Status(_) => None,
+    }
+}
+
+/// How one read attempt failed.
+pub(crate) enum Failure<E> {
+    /// Retried when [`next_wait`] says so; `error` is what the read returns when it does not.
+    Retryable {
+        /// What came back.
+        seen: Seen,
+        /// The wait the server asked for.
+        wait: Option<Duration>,
+        /// The error of this attempt.
+        error: E,
+    },
+    /// Returned at once: an answer arrived but could not be read.
+    Final(E),
+}
+
+/// Runs `attempt` until it succeeds, fails finally, or [`next_wait`] gives up; sleeps the
+/// waits between attempts. `service` and `path` only label the retry log lines.
+pub(crate) async fn read_with_retries<T, E, F, Fut>(
+    policy: &ReadRetry,
+    service: &str,
+    path: &str,
+    mut attempt: F,
+) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Failure<E>>>,
+{
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let (seen, wait, error) = match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(Failure::Final(error)) => return Err(error),
+            Err(Failure::Retryable { seen, wait, error }) => (seen, wait, error),
+        };
+        match next_wait(policy, seen, wait, attempts, fastrand::f64()) {
+            Some(pause) => {
+                tracing::debug!(
+                    service,
+                    path,
+                    attempt = attempts,
+                    ?pause,
+                    "read failed; retrying"
+                );
+                tokio::time::sleep(pause).await;
+            }
+            None => return Err(error),
+        }
     }
 }
 

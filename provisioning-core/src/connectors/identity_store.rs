@@ -238,13 +238,9 @@ fn class(doing: &'static str) -> impl Fn(aws_access::Error) -> ConnectorError {
         } else {
             ""
         };
-        let wait = err.retry_after();
-        let mapped =
-            ConnectorError::new(class, format!("Identity Store: {doing}{hint}")).with_source(err);
-        match wait {
-            Some(wait) => mapped.with_retry_after(wait),
-            None => mapped,
-        }
+        ConnectorError::new(class, format!("Identity Store: {doing}{hint}"))
+            .with_retry_after(err.retry_after())
+            .with_source(err)
     }
 }
 

@@ -160,13 +160,9 @@ pub(crate) fn class(doing: &'static str) -> impl Fn(jumpcloud_api::Error) -> Con
         } else {
             ""
         };
-        let wait = err.retry_after();
-        let mapped =
-            ConnectorError::new(class, format!("JumpCloud: {doing}{hint}")).with_source(err);
-        match wait {
-            Some(wait) => mapped.with_retry_after(wait),
-            None => mapped,
-        }
+        ConnectorError::new(class, format!("JumpCloud: {doing}{hint}"))
+            .with_retry_after(err.retry_after())
+            .with_source(err)
     }
 }
 

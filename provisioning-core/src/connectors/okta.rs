@@ -49,7 +49,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::connector::{ConnectorError, ErrorClass, Source};
-use crate::connectors::http::{self, ReadRetry, Seen};
+use crate::connectors::http::{self, Failure, ReadRetry, Seen};
 use crate::model::{Email, Group, Phone, Scope, Snapshot, User};
 use crate::util::lock;
 
@@ -78,8 +78,7 @@ impl OktaSourceBuilder {
     /// Read retries with millisecond backoff, for tests against mocks.
     #[must_use]
     pub fn fast_retries(mut self) -> Self {
-        self.retry.base_backoff = Duration::from_millis(1);
-        self.retry.max_backoff = Duration::from_millis(10);
+        self.retry = self.retry.fast();
         self
     }
 
@@ -220,63 +219,60 @@ impl OktaSource {
         &self,
         url: &Url,
     ) -> Result<(T, HeaderMap), ConnectorError> {
-        let path = url.path().to_owned();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
+        let path = url.path();
+        http::read_with_retries(&self.retry, "Okta", path, || async move {
             self.wait_for_window().await;
-            let outcome = self.http.get(url.clone()).send().await;
-            let (seen, wait, err) = match outcome {
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    let headers = response.headers().clone();
-                    self.note_window(&headers);
-                    if response.status().is_success() {
-                        let bytes = response.bytes().await.map_err(|e| {
-                            transient(format!("Okta: reading GET {path}"), e.without_url())
-                        })?;
-                        let value = serde_json::from_slice(&bytes).map_err(|e| {
-                            fatal(format!("Okta: GET {path} did not answer the expected JSON"))
-                                .with_source(e)
-                        })?;
-                        return Ok((value, headers));
-                    }
-                    let wait = (status == 429)
-                        .then(|| http::okta_reset_wait(&headers, SystemTime::now()))
-                        .flatten();
-                    let body: Value = response.json().await.unwrap_or(Value::Null);
-                    let summary = body["errorSummary"].as_str().unwrap_or("no error summary");
-                    let code = body["errorCode"].as_str().unwrap_or("-");
-                    let hint = match status {
-                        401 => " (the API token is wrong, expired or revoked: create a new one)",
-                        403 => " (the token's admin lacks read access to groups and users)",
-                        _ => "",
-                    };
-                    let mut err = ConnectorError::new(
-                        http::class_of(status),
-                        format!(
-                            "Okta: GET {path} failed with HTTP {status} {code}: {summary}{hint}"
-                        ),
-                    );
-                    if let Some(wait) = wait {
-                        err = err.with_retry_after(wait);
-                    }
-                    (Seen::Status(status), wait, err)
-                }
-                Err(e) => (
-                    Seen::NoAnswer,
-                    None,
-                    transient(format!("Okta: could not reach {path}"), e.without_url()),
-                ),
-            };
-            match http::next_wait(&self.retry, seen, wait, attempt, fastrand::f64()) {
-                Some(wait) => {
-                    tracing::debug!(%path, attempt, ?wait, "Okta read failed; retrying");
-                    tokio::time::sleep(wait).await;
-                }
-                None => return Err(err),
+            let response =
+                self.http
+                    .get(url.clone())
+                    .send()
+                    .await
+                    .map_err(|e| Failure::Retryable {
+                        seen: Seen::NoAnswer,
+                        wait: None,
+                        error: transient(format!("Okta: could not reach {path}"), e.without_url()),
+                    })?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            self.note_window(&headers);
+            if response.status().is_success() {
+                let bytes = response.bytes().await.map_err(|e| {
+                    Failure::Final(transient(
+                        format!("Okta: reading GET {path}"),
+                        e.without_url(),
+                    ))
+                })?;
+                let value = serde_json::from_slice(&bytes).map_err(|e| {
+                    Failure::Final(
+                        fatal(format!("Okta: GET {path} did not answer the expected JSON"))
+                            .with_source(e),
+                    )
+                })?;
+                return Ok((value, headers));
             }
-        }
+            let wait = (status == 429)
+                .then(|| http::okta_reset_wait(&headers, SystemTime::now()))
+                .flatten();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let summary = body["errorSummary"].as_str().unwrap_or("no error summary");
+            let code = body["errorCode"].as_str().unwrap_or("-");
+            let hint = match status {
+                401 => " (the API token is wrong, expired or revoked: create a new one)",
+                403 => " (the token's admin lacks read access to groups and users)",
+                _ => "",
+            };
+            let error = ConnectorError::new(
+                http::class_of(status),
+                format!("Okta: GET {path} failed with HTTP {status} {code}: {summary}{hint}"),
+            )
+            .with_retry_after(wait);
+            Err(Failure::Retryable {
+                seen: Seen::Status(status),
+                wait,
+                error,
+            })
+        })
+        .await
     }
 
     /// Remembers a used-up window (`X-Rate-Limit-Remaining: 0`) until its reset.

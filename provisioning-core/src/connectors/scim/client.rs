@@ -35,7 +35,7 @@ use serde_json::Value;
 
 use super::resources::{ErrorBody, ListResponse, PatchOp};
 use crate::connector::ErrorClass;
-use crate::connectors::http::{self, ReadRetry, Seen};
+use crate::connectors::http::{self, Failure, ReadRetry, Seen};
 
 const SCIM_JSON: &str = "application/scim+json";
 /// Resources requested per page; the most AWS, Pulumi and Okta accept.
@@ -240,11 +240,7 @@ impl ScimClientBuilder {
     /// Read retries with millisecond backoff, for tests against mocks.
     #[must_use]
     pub fn fast_retries(mut self) -> Self {
-        self.retry = ReadRetry {
-            base_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(10),
-            ..ReadRetry::default()
-        };
+        self.retry = self.retry.fast();
         self
     }
 
@@ -501,47 +497,47 @@ impl ScimClient {
     /// A GET, retried on 429, 5xx and lost connections.
     async fn get<T: DeserializeOwned>(&self, url: Url) -> Result<T, Error> {
         let path = url.path().to_owned();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
+        let (url, path_ref) = (&url, path.as_str());
+        let transport = |e: reqwest::Error| Error::Transport {
+            method: Method::GET,
+            path: path_ref.to_owned(),
+            source: e.without_url(),
+        };
+        http::read_with_retries(&self.inner.retry, "SCIM", path_ref, || async move {
             self.pace().await;
-            let outcome = self.inner.http.get(url.clone()).send().await;
-            let (seen, wait, err) = match outcome {
-                Ok(response) if response.status().is_success() => {
-                    let bytes = response.bytes().await.map_err(|e| Error::Transport {
-                        method: Method::GET,
-                        path: path.clone(),
-                        source: e.without_url(),
+            let response =
+                self.inner
+                    .http
+                    .get(url.clone())
+                    .send()
+                    .await
+                    .map_err(|e| Failure::Retryable {
+                        seen: Seen::NoAnswer,
+                        wait: None,
+                        error: transport(e),
                     })?;
-                    return serde_json::from_slice(&bytes).map_err(|source| Error::Decode {
-                        method: Method::GET,
-                        path,
-                        source,
-                    });
-                }
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    let err = failure(Method::GET, &path, response).await;
-                    (Seen::Status(status), err.retry_after(), err)
-                }
-                Err(e) => (
-                    Seen::NoAnswer,
-                    None,
-                    Error::Transport {
-                        method: Method::GET,
-                        path: path.clone(),
-                        source: e.without_url(),
-                    },
-                ),
-            };
-            match http::next_wait(&self.inner.retry, seen, wait, attempt, fastrand::f64()) {
-                Some(wait) => {
-                    tracing::debug!(%path, attempt, ?wait, "SCIM read failed; retrying");
-                    tokio::time::sleep(wait).await;
-                }
-                None => return Err(err),
+            if !response.status().is_success() {
+                let status = response.status().as_u16();
+                let error = failure(Method::GET, path_ref, response).await;
+                return Err(Failure::Retryable {
+                    seen: Seen::Status(status),
+                    wait: error.retry_after(),
+                    error,
+                });
             }
-        }
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| Failure::Final(transport(e)))?;
+            serde_json::from_slice(&bytes).map_err(|source| {
+                Failure::Final(Error::Decode {
+                    method: Method::GET,
+                    path: path_ref.to_owned(),
+                    source,
+                })
+            })
+        })
+        .await
     }
 
     /// A write, sent once; returns the body of the answer, if any.

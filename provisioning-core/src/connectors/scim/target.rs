@@ -538,13 +538,9 @@ fn user_from(scim: ScimUser, id: String, external_id: Option<ExternalId>) -> Use
 /// Maps a SCIM client error to the engine's classes, saying what was being done.
 fn connector_error(doing: &'static str) -> impl Fn(Error) -> ConnectorError {
     move |err| {
-        let wait = err.retry_after();
-        let mapped = ConnectorError::new(err.class(), format!("SCIM: {doing}"));
-        let mapped = match wait {
-            Some(wait) => mapped.with_retry_after(wait),
-            None => mapped,
-        };
-        mapped.with_source(err)
+        ConnectorError::new(err.class(), format!("SCIM: {doing}"))
+            .with_retry_after(err.retry_after())
+            .with_source(err)
     }
 }
 
