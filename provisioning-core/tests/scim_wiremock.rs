@@ -270,3 +270,27 @@ async fn a_replace_sends_back_the_attributes_it_does_not_know() {
     let back = scim.replace(Resource::Users, "u1", &user).await.unwrap();
     assert_eq!(back.extra["urn:example:custom"]["badge"], 7);
 }
+
+#[tokio::test]
+async fn a_start_index_of_zero_is_read_as_the_first_page_not_a_panic() {
+    let (server, target) = setup(Profile::Generic).await;
+    Mock::given(method("GET"))
+        .and(path("/scim/v2/Users"))
+        .and(query_param("startIndex", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalResults": 1, "startIndex": 0, "itemsPerPage": 1,
+            "Resources": [{"id": "u1", "userName": "ada"}]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/scim/v2/Groups"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalResults": 0, "startIndex": 0, "itemsPerPage": 0, "Resources": []
+        })))
+        .mount(&server)
+        .await;
+    let snapshot = target.read().await.unwrap();
+    assert_eq!(snapshot.users.len(), 1);
+}

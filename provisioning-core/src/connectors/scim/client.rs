@@ -390,7 +390,8 @@ impl ScimClient {
                     let Some(total) = page.total_results else {
                         return Ok(items);
                     };
-                    let first = page.start_index.unwrap_or(start);
+                    // 1-based; a server that answers 0 means the first item too.
+                    let first = page.start_index.unwrap_or(start).max(1);
                     if got == 0 || first - 1 + got >= total {
                         return Ok(items);
                     }
