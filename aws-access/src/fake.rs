@@ -35,7 +35,7 @@ use crate::error::{Error, Result};
 use crate::iam::{AttachOutcome, AttachedPolicy, Decision, DetachOutcome, RolePolicies, Verdict};
 use crate::identity_store::{
     Created, Group, GroupId, GroupLookup, IdentityStore, Member, MembershipId, NewUser, OnConflict,
-    User, UserChange, UserGroup, UserId, UserLookup,
+    SharedLimiter, User, UserChange, UserGroup, UserId, UserLookup,
 };
 use crate::ssm::Parameters;
 
@@ -80,6 +80,7 @@ pub struct FakeIdentityStore {
     state: Mutex<Store>,
     latency: Duration,
     quota: Option<Mutex<Bucket>>,
+    pacing: Option<SharedLimiter>,
 }
 
 impl FakeIdentityStore {
@@ -90,6 +91,7 @@ impl FakeIdentityStore {
             state: Mutex::default(),
             latency: Duration::ZERO,
             quota: None,
+            pacing: None,
         }
     }
 
@@ -113,6 +115,27 @@ impl FakeIdentityStore {
         self
     }
 
+    /// Waits on `limiter` before every call, as [`SdkIdentityStore`](crate::identity_store::SdkIdentityStore)
+    /// does before sending: the fake then stands for our client and the service together,
+    /// which is what a benchmark of a sync against a quota needs.
+    ///
+    /// ```
+    /// use std::num::NonZeroU32;
+    /// use aws_access::fake::FakeIdentityStore;
+    /// use aws_access::identity_store::rate_limiter;
+    ///
+    /// let rate = NonZeroU32::new(18).unwrap();
+    /// let store = FakeIdentityStore::new("d-1234567890")
+    ///     .with_rate_limit(NonZeroU32::new(20).unwrap())
+    ///     .paced_by(rate_limiter("d-1234567890", rate));
+    /// # let _ = store;
+    /// ```
+    #[must_use]
+    pub fn paced_by(mut self, limiter: SharedLimiter) -> Self {
+        self.pacing = Some(limiter);
+        self
+    }
+
     /// Calls served per API operation (throttled calls excluded).
     pub fn calls(&self) -> BTreeMap<&'static str, u64> {
         lock(&self.state).calls.clone()
@@ -124,6 +147,9 @@ impl FakeIdentityStore {
     }
 
     async fn call(&self, operation: &'static str) -> Result<()> {
+        if let Some(limiter) = &self.pacing {
+            limiter.until_ready().await;
+        }
         if !self.latency.is_zero() {
             tokio::time::sleep(self.latency).await;
         }

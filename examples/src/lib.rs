@@ -14,6 +14,8 @@
 //! }
 //! ```
 
+pub mod provision;
+
 use anyhow::{Result, bail};
 use secrecy::SecretString;
 

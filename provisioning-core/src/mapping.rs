@@ -78,6 +78,7 @@ pub enum SourceField {
 
 /// One mapping entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Mapped {
     /// The attribute written at the target.
     pub target: TargetField,
@@ -87,6 +88,7 @@ pub struct Mapped {
 
 /// The attribute mapping of one target. See the [module documentation](self).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AttributeMapping {
     /// The entries, at most one per target attribute.
     pub entries: Vec<Mapped>,

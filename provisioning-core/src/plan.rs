@@ -279,6 +279,9 @@ pub struct PlannedChange {
     /// Changes that must succeed first (the creates of the objects it refers to).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<usize>,
+    /// For membership changes, the members' userNames, in the order of `users`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
 }
 
 /// Why something the engine would otherwise do is left undone.
@@ -342,8 +345,9 @@ impl fmt::Display for SkipReason {
             SkipReason::CannotRenameGroup => f.write_str("the target cannot rename groups"),
             SkipReason::CannotRenameUser => f.write_str("the target cannot change a userName"),
             SkipReason::CannotDeactivate => f.write_str(
-                "the target cannot deactivate users; set deprovision = delete (with \
-                 allow_deprovision) to remove inactive and departed users",
+                "inactive or gone at the source, and the target cannot hold an inactive user: \
+                 not created; an existing one is removed only with deprovision = delete (and \
+                 allow_deprovision)",
             ),
             SkipReason::DeprovisionNotAllowed { would } => write!(
                 f,
@@ -482,6 +486,7 @@ struct Draft {
     subject: String,
     operation: Operation<Ref>,
     reason: Reason,
+    members: Vec<String>,
 }
 
 struct Planner<'a> {
@@ -492,6 +497,8 @@ struct Planner<'a> {
     skipped: Vec<Skipped>,
     /// Source user id → the target user it maps to, for users we manage.
     user_refs: HashMap<&'a str, Ref>,
+    /// The userName each user reference stands for, for people.
+    ref_names: HashMap<Ref, String>,
     /// Target user ids of skipped or excluded source users: never changed, never removed.
     untouchable_targets: BTreeSet<&'a str>,
     /// Target user ids claimed by a source user.
@@ -509,6 +516,7 @@ impl<'a> Planner<'a> {
             drafts: Vec::new(),
             skipped: Vec::new(),
             user_refs: HashMap::new(),
+            ref_names: HashMap::new(),
             untouchable_targets: BTreeSet::new(),
             claimed_users: BTreeSet::new(),
             new_users: 0,
@@ -532,6 +540,7 @@ impl<'a> Planner<'a> {
             subject: subject.into(),
             operation,
             reason,
+            members: Vec::new(),
         });
     }
 
@@ -607,6 +616,8 @@ impl<'a> Planner<'a> {
         }
         for (s, desired, t) in linked {
             self.user_refs.insert(&s.id, Ref::Existing(t.id.clone()));
+            self.ref_names
+                .insert(Ref::Existing(t.id.clone()), desired.user_name.clone());
             self.update_user(desired, t, false);
         }
 
@@ -626,6 +637,8 @@ impl<'a> Planner<'a> {
                 self.new_users += 1;
                 let placeholder = format!("new-user-{}", self.new_users);
                 self.user_refs.insert(&s.id, Ref::New(placeholder.clone()));
+                self.ref_names
+                    .insert(Ref::New(placeholder.clone()), desired.user_name.clone());
                 let operation = Operation::CreateUser {
                     placeholder,
                     user: desired,
@@ -654,6 +667,8 @@ impl<'a> Planner<'a> {
             }
             self.claimed_users.insert(&t.id);
             self.user_refs.insert(&s.id, Ref::Existing(t.id.clone()));
+            self.ref_names
+                .insert(Ref::Existing(t.id.clone()), desired.user_name.clone());
             self.update_user(desired, t, true);
         }
     }
@@ -971,15 +986,44 @@ impl<'a> Planner<'a> {
                 group: group.clone(),
                 users: users.to_vec(),
             };
-            self.push(subject, operation, Reason::MembersMissing);
+            self.push_members(subject, operation, users, Reason::MembersMissing);
         }
         for users in remove.chunks(chunk) {
             let operation = Operation::RemoveMembers {
                 group: group.clone(),
                 users: users.to_vec(),
             };
-            self.push(subject, operation, Reason::MembersNoLongerInSource);
+            self.push_members(subject, operation, users, Reason::MembersNoLongerInSource);
         }
+    }
+
+    /// Pushes a membership change, naming its members for people.
+    fn push_members(
+        &mut self,
+        subject: &str,
+        operation: Operation<Ref>,
+        users: &[Ref],
+        reason: Reason,
+    ) {
+        let members = users
+            .iter()
+            .map(|r| match (self.ref_names.get(r), r) {
+                (Some(name), _) => name.clone(),
+                (None, Ref::Existing(id)) => self
+                    .target
+                    .users
+                    .iter()
+                    .find(|u| &u.id == id)
+                    .map_or_else(|| r.to_string(), |u| u.user_name.clone()),
+                (None, Ref::New(_)) => r.to_string(),
+            })
+            .collect();
+        self.drafts.push(Draft {
+            subject: subject.to_owned(),
+            operation,
+            reason,
+            members,
+        });
     }
 
     fn finish(self, target_size: usize) -> Plan {
@@ -1015,6 +1059,7 @@ impl<'a> Planner<'a> {
                 operation: draft.operation,
                 reason: draft.reason,
                 depends_on,
+                members: draft.members,
             });
         }
         let mut plan = Plan {

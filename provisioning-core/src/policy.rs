@@ -46,7 +46,7 @@ pub enum Deprovision {
 /// The limit on how much one run may deprovision. Exceeding either bound aborts the whole
 /// apply before its first write.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DeletionGuard {
     /// At most this many deactivations and deletions in one run; `None`: no absolute bound.
     pub max_count: Option<usize>,
@@ -98,8 +98,11 @@ impl DeletionGuard {
 }
 
 /// The rules one sync follows. See the [module documentation](self) for each default.
+///
+/// Read from configuration, an unknown field is an error rather than ignored: a misspelt
+/// safety option (`alow_deprovision`) must not silently fall back to its default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Policy {
     /// The ownership mark written into external ids.

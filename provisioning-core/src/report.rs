@@ -129,6 +129,14 @@ fn describe_refs(users: &[Ref]) -> String {
     }
 }
 
+fn describe_members(names: &[String]) -> String {
+    let shown = names.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    match names.len().saturating_sub(5) {
+        0 => shown,
+        more => format!("{shown} (+{more} more)"),
+    }
+}
+
 fn detail(operation: &Operation<Ref>) -> String {
     match operation {
         Operation::CreateUser { placeholder, .. } | Operation::CreateGroup { placeholder, .. } => {
@@ -165,7 +173,11 @@ pub fn render_plan(plan: &Plan) -> String {
                     format!("{}", c.id + 1),
                     c.operation.kind().to_owned(),
                     c.subject.clone(),
-                    detail(&c.operation),
+                    if c.members.is_empty() {
+                        detail(&c.operation)
+                    } else {
+                        describe_members(&c.members)
+                    },
                     c.reason.to_string(),
                 ]
             })

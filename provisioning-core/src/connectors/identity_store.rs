@@ -40,7 +40,10 @@ use aws_access::identity_store::{
     self as ids, GroupId, GroupLookup, IdentityStore, NewUser, OnConflict, UserChange, UserId,
     UserLookup,
 };
-use futures::TryStreamExt;
+use futures::{FutureExt, StreamExt, TryStreamExt};
+
+/// Groups whose member lists are read at once.
+const MEMBER_READS_IN_FLIGHT: usize = 8;
 
 use crate::connector::{Applied, Capabilities, ConnectorError, ErrorClass, Target, TargetReader};
 use crate::connectors::ownership::{Kind, OwnershipRecord};
@@ -272,17 +275,29 @@ impl TargetReader for IdentityStoreTarget {
             .map_err(class("listing groups"))?;
         let known: BTreeSet<&str> = users.iter().map(|u| u.id.as_str()).collect();
         let mut memberships = BTreeSet::new();
-        for group in &groups {
-            let members: Vec<UserId> = self
-                .store
-                .member_ids(&group.id)
-                .try_collect()
-                .await
-                .map_err(class("listing group memberships"))?;
+        // Several groups' member lists in flight at once: each call still waits on the
+        // store's shared limiter, so this fills the quota instead of idling through the
+        // service's latency one group at a time.
+        let group_ids: Vec<GroupId> = groups.iter().map(|g| g.id.clone()).collect();
+        let store = &self.store;
+        let member_lists: Vec<(GroupId, Vec<UserId>)> = futures::stream::iter(group_ids)
+            .map(|group| {
+                async move {
+                    let members: aws_access::Result<Vec<UserId>> =
+                        store.member_ids(&group).try_collect().await;
+                    members.map(|members| (group, members))
+                }
+                .boxed()
+            })
+            .buffered(MEMBER_READS_IN_FLIGHT)
+            .try_collect()
+            .await
+            .map_err(class("listing group memberships"))?;
+        for (group, members) in member_lists {
             for user in members {
                 if known.contains(user.as_str()) {
                     memberships.insert(Membership {
-                        group_id: group.id.0.clone(),
+                        group_id: group.0.clone(),
                         user_id: user.0,
                     });
                 }

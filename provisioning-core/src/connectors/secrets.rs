@@ -27,7 +27,17 @@ use crate::connector::{ConnectorError, ErrorClass};
 
 /// A reference to a secret. In TOML: `token = { env = "OKTA_TOKEN" }`,
 /// `{ file = "/run/secrets/okta" }` or `{ ssm = "/sync/okta-token" }`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// A plain string where a reference is expected is refused without repeating it — it may be
+/// the secret itself, pasted by mistake:
+///
+/// ```
+/// use provisioning_core::connectors::secrets::SecretRef;
+/// let err = serde_json::from_str::<SecretRef>(r#""s3cr3t-key""#).unwrap_err().to_string();
+/// assert!(err.contains("{ env = "), "{err}");
+/// assert!(!err.contains("s3cr3t"), "{err}");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SecretRef {
     /// An environment variable.
@@ -36,6 +46,56 @@ pub enum SecretRef {
     File(PathBuf),
     /// An SSM Parameter Store `SecureString`, read decrypted.
     Ssm(String),
+}
+
+impl<'de> Deserialize<'de> for SecretRef {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RefVisitor)
+    }
+}
+
+const PLACES: &[&str] = &["env", "file", "ssm"];
+
+struct RefVisitor;
+
+impl<'de> serde::de::Visitor<'de> for RefVisitor {
+    type Value = SecretRef;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "a reference to a secret: { env = \"NAME\" }, { file = \"/path\" } or { ssm = \"/parameter\" }",
+        )
+    }
+
+    fn visit_str<E: serde::de::Error>(self, _value: &str) -> Result<SecretRef, E> {
+        // Never repeat the value: it may be the secret itself.
+        Err(E::custom(
+            "a secret cannot be written in the configuration; name where it is instead: \
+             { env = \"NAME\" }, { file = \"/path\" } or { ssm = \"/parameter\" }",
+        ))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<SecretRef, A::Error> {
+        use serde::de::Error;
+        let Some(place) = map.next_key::<String>()? else {
+            return Err(A::Error::custom(
+                "an empty secret reference; expected one of env, file or ssm",
+            ));
+        };
+        let value: String = map.next_value()?;
+        let secret = match place.as_str() {
+            "env" => SecretRef::Env(value),
+            "file" => SecretRef::File(PathBuf::from(value)),
+            "ssm" => SecretRef::Ssm(value),
+            other => return Err(A::Error::unknown_variant(other, PLACES)),
+        };
+        if map.next_key::<String>()?.is_some() {
+            return Err(A::Error::custom(
+                "a secret reference names one place: env, file or ssm",
+            ));
+        }
+        Ok(secret)
+    }
 }
 
 impl fmt::Display for SecretRef {

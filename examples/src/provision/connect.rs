@@ -1,0 +1,205 @@
+//! The configured source and target, as engine connectors.
+//!
+//! Secrets are resolved here, once, from their references (environment, file, SSM) into
+//! `SecretString`s handed to the clients; AWS configuration is loaded only when the target
+//! is the Identity Store or a secret lives in SSM.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use aws_access::config::{AwsSettings, IdentityStoreRef};
+use aws_access::identity_store::SdkIdentityStore;
+use aws_access::ssm::{Parameters, SdkParameters};
+use jumpcloud_api::ids::OrgId;
+use provisioning_core::connector::{Source, Target};
+use provisioning_core::connectors::identity_store::IdentityStoreTarget;
+use provisioning_core::connectors::jumpcloud::JumpCloudSource;
+use provisioning_core::connectors::okta::OktaSource;
+use provisioning_core::connectors::ownership::OwnershipRecord;
+use provisioning_core::connectors::scim::client::ScimClient;
+use provisioning_core::connectors::scim::{Profile, ScimTarget};
+use provisioning_core::connectors::secrets::SecretRef;
+use provisioning_core::model::Scope;
+
+use super::config::{AwsConfig, Config, SourceConfig, TargetConfig};
+
+/// A source and a target ready for a sync, with how to name them in output.
+pub struct Connected {
+    /// The source directory.
+    pub source: Box<dyn Source>,
+    /// The scope the source is read in.
+    pub scope: Scope,
+    /// The target directory.
+    pub target: Box<dyn Target>,
+    /// The source, as shown to people (`JumpCloud, application "AWS SSO"`).
+    pub source_label: String,
+    /// The target, as shown to people (`Identity Store d-1234567890`).
+    pub target_label: String,
+}
+
+impl std::fmt::Debug for Connected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connected")
+            .field("source", &self.source_label)
+            .field("scope", &self.scope)
+            .field("target", &self.target_label)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where an ownership record lives when the configuration does not say: beside the
+/// configuration file, `<file stem>.ownership.jsonl`. Relative paths in the configuration are
+/// taken relative to the configuration file too.
+///
+/// ```
+/// use std::path::Path;
+/// use provisioning_examples::provision::connect::ownership_path;
+///
+/// let config = Path::new("/etc/sync/prod.toml");
+/// assert_eq!(ownership_path(config, None), Path::new("/etc/sync/prod.ownership.jsonl"));
+/// assert_eq!(ownership_path(config, Some(Path::new("state/own.jsonl"))), Path::new("/etc/sync/state/own.jsonl"));
+/// ```
+pub fn ownership_path(config_path: &Path, configured: Option<&Path>) -> PathBuf {
+    let dir = config_path.parent().unwrap_or(Path::new(""));
+    match configured {
+        Some(path) => dir.join(path),
+        None => {
+            let stem = config_path
+                .file_stem()
+                .map_or_else(|| "provision".into(), |s| s.to_string_lossy());
+            dir.join(format!("{stem}.ownership.jsonl"))
+        }
+    }
+}
+
+/// The AWS settings of the `[aws]` table.
+pub fn aws_settings(aws: &AwsConfig) -> AwsSettings {
+    let mut settings = AwsSettings::default();
+    settings.region.clone_from(&aws.region);
+    settings.profile.clone_from(&aws.profile);
+    settings.endpoint_url.clone_from(&aws.endpoint_url);
+    settings
+}
+
+/// Connects the configured source and target. `config_path` locates relative paths.
+///
+/// # Errors
+///
+/// When a secret cannot be resolved, a client cannot be built, or the identity store cannot
+/// be found; each message names the part of the configuration at fault. Nothing is read
+/// from the directories yet.
+pub async fn connect(config: &Config, config_path: &Path) -> Result<Connected> {
+    let needs_aws = matches!(config.target, TargetConfig::IdentityStore(_)) || config.uses_ssm();
+    let aws = if needs_aws {
+        Some(aws_access::config::load(&aws_settings(&config.aws)).await)
+    } else {
+        None
+    };
+    let ssm = aws.as_ref().map(SdkParameters::new);
+    let ssm = ssm.as_ref().map(|p| p as &dyn Parameters);
+
+    let (source, source_label): (Box<dyn Source>, String) = match &config.source {
+        SourceConfig::Jumpcloud(jc) => {
+            let key = secret(&jc.api_key, ssm, "source.jumpcloud.api_key").await?;
+            let mut builder = jumpcloud_api::Client::builder().api_key(key);
+            if let Some(org) = &jc.org_id {
+                builder = builder.org_id(OrgId(org.clone()));
+            }
+            if let Some(url) = &jc.base_url {
+                builder = builder.base_url(url);
+            }
+            let client = builder
+                .build()
+                .context("configuring the JumpCloud client (source.jumpcloud)")?;
+            let label = match (&jc.application, &jc.groups) {
+                (Some(app), _) => format!("JumpCloud, groups bound to application {app:?}"),
+                (None, groups) => {
+                    format!("JumpCloud, groups {:?}", groups.as_deref().unwrap_or(&[]))
+                }
+            };
+            (Box::new(JumpCloudSource::new(client)), label)
+        }
+        SourceConfig::Okta(okta) => {
+            let token = secret(&okta.token, ssm, "source.okta.token").await?;
+            let source = OktaSource::builder(okta.org_url.clone(), token)
+                .build()
+                .context("configuring the Okta source (source.okta)")?;
+            (
+                Box::new(source),
+                format!("Okta {}, groups {:?}", okta.org_url, okta.groups),
+            )
+        }
+    };
+
+    let (target, target_label): (Box<dyn Target>, String) = match &config.target {
+        TargetConfig::IdentityStore(store) => {
+            let aws = aws.as_ref().context("AWS configuration was not loaded")?;
+            let wanted = store
+                .identity_store_id
+                .clone()
+                .map_or(IdentityStoreRef::Discover, IdentityStoreRef::Given);
+            let store_id = aws_access::config::resolve_identity_store(aws, &wanted)
+                .await
+                .context("finding the identity store (target.identity_store.identity_store_id)")?;
+            let path = ownership_path(config_path, store.ownership_file.as_deref());
+            let record = OwnershipRecord::open(&path).with_context(|| {
+                format!(
+                    "opening the ownership record {} (target.identity_store.ownership_file)",
+                    path.display()
+                )
+            })?;
+            let mut target =
+                IdentityStoreTarget::new(Arc::new(SdkIdentityStore::new(aws, &store_id)), record);
+            if store.external_id_marks {
+                target = target.with_external_id_marks(config.policy.issuer.clone());
+            }
+            (Box::new(target), format!("Identity Store {store_id}"))
+        }
+        TargetConfig::Scim(scim) => {
+            let token = secret(&scim.token, ssm, "target.scim.token").await?;
+            let base = scim.base_url.trim_end_matches('/');
+            let mut builder = ScimClient::builder(base, token);
+            if let Some(rate) = scim.profile.rate_limit() {
+                builder = builder.rate_limit(rate);
+            }
+            let client = builder
+                .build()
+                .context("configuring the SCIM client (target.scim)")?;
+            let mut target = ScimTarget::new(client, scim.profile);
+            if scim.ownership_file.is_some() || scim.profile == Profile::Pulumi {
+                let path = ownership_path(config_path, scim.ownership_file.as_deref());
+                let record = OwnershipRecord::open(&path).with_context(|| {
+                    format!(
+                        "opening the ownership record {} (target.scim.ownership_file)",
+                        path.display()
+                    )
+                })?;
+                target = target.with_ownership(record);
+            }
+            (
+                Box::new(target),
+                format!("SCIM {base} ({} profile)", scim.profile.name()),
+            )
+        }
+    };
+
+    Ok(Connected {
+        source,
+        scope: config.scope(),
+        target,
+        source_label,
+        target_label,
+    })
+}
+
+async fn secret(
+    reference: &SecretRef,
+    ssm: Option<&dyn Parameters>,
+    field: &str,
+) -> Result<secrecy::SecretString> {
+    reference
+        .resolve(ssm)
+        .await
+        .with_context(|| format!("reading the secret of `{field}`"))
+}

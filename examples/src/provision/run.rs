@@ -1,0 +1,343 @@
+//! The commands: `plan`, `apply`, `audit`, and the sandbox tour (plan, apply, plan again).
+//!
+//! Each reads the source and the target once, prints tables for people as it goes (unless
+//! `json` is set), and returns an [`Outcome`]: the JSON document for machines and the exit
+//! status.
+//!
+//! | exit | meaning |
+//! |---|---|
+//! | 0 | done (for `plan`: the plan can be applied) |
+//! | 1 | an error before any write: configuration, a secret, reading a directory |
+//! | 2 | some changes failed (the report lists each; the others were written) |
+//! | 3 | a guard aborted the run (deletion guard, empty source): nothing was written |
+
+use std::fmt::Write as _;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use provisioning_core::apply::{ApplyOptions, apply_observed};
+use provisioning_core::model::Snapshot;
+use provisioning_core::plan::{Plan, plan as make_plan};
+use provisioning_core::policy::Policy;
+use provisioning_core::report::{Report, Status, render_plan, render_report};
+use serde_json::{Value, json};
+
+use super::audit;
+use super::connect::Connected;
+
+/// How a command ended. See the [module documentation](self).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Done.
+    Success = 0,
+    /// Some changes failed.
+    ChangesFailed = 2,
+    /// A guard aborted the run before any write.
+    Aborted = 3,
+}
+
+/// The exit status of an error before any write.
+pub const EXIT_ERROR: u8 = 1;
+
+/// What a command produced.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The tables for people, as printed (when not in JSON mode).
+    pub human: String,
+    /// The document for machines.
+    pub json: Value,
+    /// The exit status.
+    pub exit: Exit,
+}
+
+/// Where human output goes: printed as it is produced (so the plan shows before a long
+/// apply starts), and kept for the [`Outcome`].
+#[derive(Debug, Default)]
+pub struct Printer {
+    quiet: bool,
+    text: String,
+}
+
+impl Printer {
+    /// A printer; `quiet` (JSON mode) keeps the text without printing it.
+    pub fn new(quiet: bool) -> Self {
+        Self {
+            quiet,
+            text: String::new(),
+        }
+    }
+
+    /// Prints `text`.
+    pub fn print(&mut self, text: &str) {
+        if !self.quiet {
+            print!("{text}");
+        }
+        self.text.push_str(text);
+    }
+
+    fn finish(self) -> String {
+        self.text
+    }
+}
+
+/// Reads the source (within the scope) and the target, once each.
+///
+/// # Errors
+///
+/// When either read fails; the message names the side. Nothing was written.
+pub async fn read(connected: &Connected) -> Result<(Snapshot, Snapshot)> {
+    let source = connected
+        .source
+        .read(&connected.scope)
+        .await
+        .with_context(|| {
+            format!(
+                "reading the source ({}); nothing was written",
+                connected.source_label
+            )
+        })?;
+    let target = connected.target.read().await.with_context(|| {
+        format!(
+            "reading the target ({}); nothing was written",
+            connected.target_label
+        )
+    })?;
+    Ok((source, target))
+}
+
+async fn planned(connected: &Connected, policy: &Policy) -> Result<Plan> {
+    let (source, target) = read(connected).await?;
+    Ok(make_plan(
+        &source,
+        &target,
+        &connected.target.capabilities(),
+        policy,
+    ))
+}
+
+fn header(connected: &Connected, what: &str) -> String {
+    format!(
+        "{what}: {} -> {}\n\n",
+        connected.source_label, connected.target_label
+    )
+}
+
+fn plan_exit(plan: &Plan) -> Exit {
+    if plan.abort.is_some() {
+        Exit::Aborted
+    } else {
+        Exit::Success
+    }
+}
+
+/// `provision plan`: what a sync would change, and why. Writes nothing.
+///
+/// # Errors
+///
+/// When a directory cannot be read.
+pub async fn plan(connected: &Connected, policy: &Policy, json: bool) -> Result<Outcome> {
+    let mut out = Printer::new(json);
+    let plan = planned(connected, policy).await?;
+    out.print(&header(connected, "Plan"));
+    out.print(&render_plan(&plan));
+    Ok(Outcome {
+        exit: plan_exit(&plan),
+        json: json!({
+            "source": connected.source_label,
+            "target": connected.target_label,
+            "plan": plan,
+        }),
+        human: out.finish(),
+    })
+}
+
+/// `provision apply`: plans, shows the plan, and applies it with a progress bar on standard
+/// error. `dry_run` stops after the plan.
+///
+/// # Errors
+///
+/// When a directory cannot be read. Failed changes are not errors: they are in the report
+/// and give [`Exit::ChangesFailed`].
+pub async fn apply(
+    connected: &Connected,
+    policy: &Policy,
+    dry_run: bool,
+    json: bool,
+) -> Result<Outcome> {
+    let mut out = Printer::new(json);
+    let plan = planned(connected, policy).await?;
+    out.print(&header(connected, "Plan"));
+    out.print(&render_plan(&plan));
+    if dry_run {
+        out.print("\nDry run: nothing was written.\n");
+        return Ok(Outcome {
+            exit: plan_exit(&plan),
+            json: json!({
+                "source": connected.source_label,
+                "target": connected.target_label,
+                "dry_run": true,
+                "plan": plan,
+            }),
+            human: out.finish(),
+        });
+    }
+    let report = if plan.is_empty() && plan.abort.is_none() {
+        Report::default()
+    } else {
+        out.print("\nApplying...\n");
+        apply_with_progress(&plan, connected).await
+    };
+    out.print(&format!("\n{}", render_report(&report)));
+    Ok(Outcome {
+        exit: report_exit(&report),
+        json: json!({
+            "source": connected.source_label,
+            "target": connected.target_label,
+            "plan": plan,
+            "report": report,
+        }),
+        human: out.finish(),
+    })
+}
+
+fn report_exit(report: &Report) -> Exit {
+    if report.aborted.is_some() {
+        Exit::Aborted
+    } else if report.is_success() {
+        Exit::Success
+    } else {
+        Exit::ChangesFailed
+    }
+}
+
+/// Applies `plan` to the connected target, drawing a progress bar on standard error when
+/// it is a terminal.
+pub async fn apply_with_progress(plan: &Plan, connected: &Connected) -> Report {
+    let bar = ProgressBar::with_draw_target(
+        Some(plan.changes.len() as u64),
+        ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} changes, {elapsed} elapsed, eta {eta} {msg}",
+    ) {
+        bar.set_style(style);
+    }
+    let failed = std::sync::atomic::AtomicUsize::new(0);
+    let report = apply_observed(
+        plan,
+        connected.target.as_ref(),
+        &ApplyOptions::default(),
+        &|o| {
+            if matches!(o.status, Status::Failed { .. }) {
+                let n = failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                bar.set_message(format!("({n} failed)"));
+            }
+            bar.inc(1);
+        },
+    )
+    .await;
+    bar.finish_and_clear();
+    report
+}
+
+/// What `provision audit` shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditView {
+    /// Drift between source and target.
+    Drift,
+    /// The members of a group, on both sides.
+    MembersOf(String),
+    /// The groups of a user, on both sides.
+    GroupsOf(String),
+}
+
+/// `provision audit`. Writes nothing.
+///
+/// # Errors
+///
+/// When a directory cannot be read.
+pub async fn audit(
+    connected: &Connected,
+    policy: &Policy,
+    view: &AuditView,
+    json: bool,
+) -> Result<Outcome> {
+    let mut out = Printer::new(json);
+    let (source, target) = read(connected).await?;
+    let document = match view {
+        AuditView::Drift => {
+            let plan = make_plan(&source, &target, &connected.target.capabilities(), policy);
+            let drift = audit::drift(&source, &target, &plan);
+            out.print(&header(connected, "Audit"));
+            out.print(&audit::render_drift(&drift));
+            json!({ "drift": drift })
+        }
+        AuditView::MembersOf(name) => {
+            let view = audit::members_of(name, &source, &target);
+            out.print(&header(connected, "Audit"));
+            out.print(&audit::render_view(&view));
+            json!({ "view": view })
+        }
+        AuditView::GroupsOf(name) => {
+            let view = audit::groups_of(name, &source, &target);
+            out.print(&header(connected, "Audit"));
+            out.print(&audit::render_view(&view));
+            json!({ "view": view })
+        }
+    };
+    let mut document = document;
+    document["source"] = json!(connected.source_label);
+    document["target"] = json!(connected.target_label);
+    Ok(Outcome {
+        exit: Exit::Success,
+        json: document,
+        human: out.finish(),
+    })
+}
+
+/// The sandbox tour: the first plan, its apply report, and the second plan, which must be
+/// empty.
+///
+/// # Errors
+///
+/// When a directory cannot be read.
+pub async fn tour(connected: &Connected, policy: &Policy, json: bool) -> Result<Outcome> {
+    let mut out = Printer::new(json);
+    out.print(&header(connected, "Sync"));
+    out.print("== 1. provision plan ==\n\n");
+    let first = planned(connected, policy).await?;
+    out.print(&render_plan(&first));
+    out.print("\n== 2. provision apply ==\n\n");
+    let report = apply_with_progress(&first, connected).await;
+    out.print(&render_report(&report));
+    out.print("\n== 3. provision plan, again ==\n\n");
+    let second = planned(connected, policy).await?;
+    out.print(&render_plan(&second));
+    let mut exit = report_exit(&report);
+    if exit == Exit::Success && !second.is_empty() {
+        // A sync that does not converge is a bug worth a non-zero exit.
+        exit = Exit::ChangesFailed;
+    }
+    let mut closing = String::new();
+    let _ = writeln!(
+        closing,
+        "\n{}",
+        if exit == Exit::Success {
+            "The second plan is empty: the target matches the source."
+        } else {
+            "The sync did not converge: see the report above."
+        }
+    );
+    out.print(&closing);
+    Ok(Outcome {
+        exit,
+        json: json!({
+            "source": connected.source_label,
+            "target": connected.target_label,
+            "first_plan": first,
+            "report": report,
+            "second_plan": second,
+        }),
+        human: out.finish(),
+    })
+}
