@@ -242,3 +242,54 @@ fn bad_configurations_name_the_field_and_exit_1() {
     let no_command = provision(&["--config", path.to_str().unwrap()]);
     assert_ne!(no_command.code, 0);
 }
+
+#[test]
+fn sandbox_import_lists_new_and_imported_users_and_reports_each_failure() {
+    let preview = provision(&["--sandbox", "import"]);
+    assert_eq!(preview.code, 0, "{}", preview.stderr);
+    assert!(
+        preview.stdout.contains("hedy.lamarr        New"),
+        "{}",
+        preview.stdout
+    );
+    assert!(
+        preview.stdout.contains("grace.hopper       Imported  5f"),
+        "{}",
+        preview.stdout
+    );
+    assert!(
+        preview.stdout.contains("Preview only"),
+        "{}",
+        preview.stdout
+    );
+
+    let unbound = provision(&["--sandbox", "import", "--into-group", "Finance"]);
+    assert_eq!(unbound.code, 1);
+    assert!(
+        unbound.stderr.contains("not bound to the application"),
+        "{}",
+        unbound.stderr
+    );
+
+    let run = provision(&[
+        "--sandbox",
+        "--json",
+        "import",
+        "--into-group",
+        "Engineering",
+    ]);
+    assert_eq!(
+        run.code, 2,
+        "one user has no email: {}{}",
+        run.stdout, run.stderr
+    );
+    let doc = json(&run);
+    assert_eq!(doc["report"]["created"][0][0], "hedy.lamarr");
+    assert_eq!(doc["report"]["failed"][0][0], "break-glass-admin");
+    assert!(
+        doc["report"]["failed"][0][1]
+            .as_str()
+            .unwrap()
+            .contains("no email")
+    );
+}

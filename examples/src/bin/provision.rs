@@ -7,6 +7,7 @@
 //! cargo run -p provisioning-examples --bin provision -- --config provision.toml plan
 //! cargo run -p provisioning-examples --bin provision -- --config provision.toml apply
 //! cargo run -p provisioning-examples --bin provision -- --config provision.toml audit --group Engineering
+//! cargo run -p provisioning-examples --bin provision -- --config provision.toml import --into-group "Pulumi users"
 //! ```
 //!
 //! Exit status: 0 done; 1 an error before any write; 2 some changes failed; 3 a guard
@@ -72,6 +73,14 @@ enum Command {
         #[arg(long)]
         user: Option<String>,
     },
+    /// List the target's users JumpCloud does not know (New) or knows (Imported); with
+    /// --into-group, create the New ones in JumpCloud and add them to that group (it must be
+    /// bound to the configured application).
+    Import {
+        /// A JumpCloud group bound to the application that imported users join.
+        #[arg(long)]
+        into_group: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -126,6 +135,9 @@ async fn execute(cli: Cli) -> Result<Outcome> {
                 (None, None) => AuditView::Drift,
             };
             run::audit(connected, policy, &view, cli.json).await?
+        }
+        Some(Command::Import { into_group }) => {
+            run::import(connected, into_group.as_deref(), cli.json).await?
         }
     };
     if cli.json {

@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use provisioning_core::model::Snapshot;
-use provisioning_core::plan::{Operation, Plan};
+use provisioning_core::plan::{Operation, Plan, Reason};
 use serde::Serialize;
 
 /// How many objects of one kind each side holds, and how many match by name.
@@ -80,6 +80,8 @@ pub struct Drift {
     pub members_extra_at_target: Vec<Member>,
     /// Objects on both sides whose attributes differ, with the attributes.
     pub attributes_differ: Vec<String>,
+    /// Unowned target objects a sync would adopt by name.
+    pub would_adopt: Vec<String>,
     /// Changes a sync would make now.
     pub pending_changes: usize,
 }
@@ -92,6 +94,7 @@ impl Drift {
             && self.members_missing_at_target.is_empty()
             && self.members_extra_at_target.is_empty()
             && self.attributes_differ.is_empty()
+            && self.would_adopt.is_empty()
     }
 }
 
@@ -162,17 +165,24 @@ pub fn drift(source: &Snapshot, target: &Snapshot, plan: &Plan) -> Drift {
     let wanted: BTreeMap<_, _> = wanted.into_iter().filter(|(k, _)| both(k)).collect();
     let actual: BTreeMap<_, _> = actual.into_iter().filter(|(k, _)| both(k)).collect();
 
-    let attributes_differ = plan
-        .changes
-        .iter()
-        .filter(|c| {
-            matches!(
-                c.operation,
-                Operation::UpdateUser { .. } | Operation::UpdateGroup { .. }
-            )
-        })
-        .map(|c| format!("{}: {}", c.subject, c.reason))
-        .collect();
+    let updates = |adoptions: bool| {
+        plan.changes
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.operation,
+                    Operation::UpdateUser { .. } | Operation::UpdateGroup { .. }
+                ) && (c.reason == Reason::AdoptedByName) == adoptions
+            })
+            .map(|c| {
+                if adoptions {
+                    c.subject.clone()
+                } else {
+                    format!("{}: {}", c.subject, c.reason)
+                }
+            })
+            .collect::<Vec<_>>()
+    };
 
     Drift {
         users: Counts {
@@ -230,7 +240,8 @@ pub fn drift(source: &Snapshot, target: &Snapshot, plan: &Plan) -> Drift {
             .filter(|(k, _)| !wanted.contains_key(*k))
             .map(|(_, m)| m.clone())
             .collect(),
-        attributes_differ,
+        attributes_differ: updates(false),
+        would_adopt: updates(true),
         pending_changes: plan.changes.len(),
     }
 }
@@ -310,6 +321,11 @@ pub fn render_drift(drift: &Drift) -> String {
         &mut out,
         "Attributes that differ",
         drift.attributes_differ.clone(),
+    );
+    list(
+        &mut out,
+        "Unowned at the target, adopted by name on the next sync",
+        drift.would_adopt.clone(),
     );
     if drift.is_in_sync() {
         out.push_str("\nThe target is in sync with the source.\n");

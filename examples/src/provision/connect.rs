@@ -36,6 +36,8 @@ pub struct Connected {
     pub source_label: String,
     /// The target, as shown to people (`Identity Store d-1234567890`).
     pub target_label: String,
+    /// The JumpCloud client, when the source is JumpCloud (for `provision import`).
+    pub jumpcloud: Option<jumpcloud_api::Client>,
 }
 
 impl std::fmt::Debug for Connected {
@@ -99,6 +101,7 @@ pub async fn connect(config: &Config, config_path: &Path) -> Result<Connected> {
     let ssm = aws.as_ref().map(SdkParameters::new);
     let ssm = ssm.as_ref().map(|p| p as &dyn Parameters);
 
+    let mut jumpcloud = None;
     let (source, source_label): (Box<dyn Source>, String) = match &config.source {
         SourceConfig::Jumpcloud(jc) => {
             let key = secret(&jc.api_key, ssm, "source.jumpcloud.api_key").await?;
@@ -118,6 +121,7 @@ pub async fn connect(config: &Config, config_path: &Path) -> Result<Connected> {
                     format!("JumpCloud, groups {:?}", groups.as_deref().unwrap_or(&[]))
                 }
             };
+            jumpcloud = Some(client.clone());
             (Box::new(JumpCloudSource::new(client)), label)
         }
         SourceConfig::Okta(okta) => {
@@ -190,6 +194,7 @@ pub async fn connect(config: &Config, config_path: &Path) -> Result<Connected> {
         target,
         source_label,
         target_label,
+        jumpcloud,
     })
 }
 

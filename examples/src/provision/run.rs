@@ -1,4 +1,4 @@
-//! The commands: `plan`, `apply`, `audit`, and the sandbox tour (plan, apply, plan again).
+//! The commands: `plan`, `apply`, `audit`, `import`, and the sandbox tour (plan, apply, plan again).
 //!
 //! Each reads the source and the target once, prints tables for people as it goes (unless
 //! `json` is set), and returns an [`Outcome`]: the JSON document for machines and the exit
@@ -16,7 +16,10 @@ use std::fmt::Write as _;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use provisioning_core::apply::{ApplyOptions, apply_observed};
-use provisioning_core::model::Snapshot;
+use provisioning_core::connectors::jumpcloud_import::{
+    ImportOptions, ImportStatus, JumpCloudImport,
+};
+use provisioning_core::model::{Scope, Snapshot};
 use provisioning_core::plan::{Plan, plan as make_plan};
 use provisioning_core::policy::Policy;
 use provisioning_core::report::{Report, Status, render_plan, render_report};
@@ -291,6 +294,101 @@ pub async fn audit(
     Ok(Outcome {
         exit: Exit::Success,
         json: document,
+        human: out.finish(),
+    })
+}
+
+/// `provision import`: the target's users that JumpCloud does not know (New) or knows
+/// (Imported), and, with `into_group`, the import of the New ones into JumpCloud, joining
+/// that group — which must be bound to the configured application (seed workflow 002).
+///
+/// # Errors
+///
+/// When the source is not JumpCloud with an application scope, a read fails, or the group
+/// is not bound to the application (checked before any write).
+pub async fn import(
+    connected: &Connected,
+    into_group: Option<&str>,
+    json: bool,
+) -> Result<Outcome> {
+    let (Some(client), Scope::Application(application)) = (&connected.jumpcloud, &connected.scope)
+    else {
+        anyhow::bail!(
+            "import needs a JumpCloud source with an application ([source.jumpcloud] application = \"…\")"
+        );
+    };
+    let mut out = Printer::new(json);
+    let import = JumpCloudImport::new(client.clone());
+    let candidates = import
+        .preview(connected.target.as_ref())
+        .await
+        .context("listing the application's users and JumpCloud's; nothing was written")?;
+    out.print(&format!(
+        "Import: {} -> JumpCloud application {application:?}\n\n",
+        connected.target_label
+    ));
+    let width = candidates
+        .iter()
+        .map(|c| c.user.user_name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    out.print(&format!("{:<width$}  status    JumpCloud id\n", "userName"));
+    for c in &candidates {
+        let status = match c.status {
+            ImportStatus::New => "New",
+            ImportStatus::Imported => "Imported",
+        };
+        let line = format!(
+            "{:<width$}  {status:<8}  {}",
+            c.user.user_name,
+            c.jumpcloud_id.as_deref().unwrap_or("-")
+        );
+        out.print(&format!("{}\n", line.trim_end()));
+    }
+    let new = candidates
+        .iter()
+        .filter(|c| c.status == ImportStatus::New)
+        .count();
+    out.print(&format!(
+        "\n{} user(s): {new} New, {} Imported\n",
+        candidates.len(),
+        candidates.len() - new
+    ));
+    let Some(group) = into_group else {
+        out.print("Preview only: pass --into-group <a group bound to the application> to import the New users.\n");
+        return Ok(Outcome {
+            exit: Exit::Success,
+            json: json!({ "target": connected.target_label, "application": application, "candidates": candidates }),
+            human: out.finish(),
+        });
+    };
+    let report = import
+        .import(
+            &candidates,
+            &ImportOptions::into_group(application.clone(), group),
+        )
+        .await
+        .context("importing into JumpCloud")?;
+    for (user, id) in &report.created {
+        out.print(&format!("created {user} as {id}\n"));
+    }
+    for (user, why) in &report.failed {
+        out.print(&format!("FAILED {user}: {why}\n"));
+    }
+    out.print(&format!(
+        "{} created, {} added to {group:?}, {} failed\n",
+        report.created.len(),
+        report.added_to_group.len(),
+        report.failed.len()
+    ));
+    Ok(Outcome {
+        exit: if report.failed.is_empty() {
+            Exit::Success
+        } else {
+            Exit::ChangesFailed
+        },
+        json: json!({ "target": connected.target_label, "application": application, "candidates": candidates, "report": report }),
         human: out.finish(),
     })
 }

@@ -11,6 +11,7 @@
 //! | `margaret.hamilton`, no last name | skips her: the Identity Store requires both names |
 //! | `linus.t`, suspended in JumpCloud | skips him: the Identity Store cannot hold an inactive user |
 //! | `AWSControlTowerAdmins` and `break-glass-admin` in the store | leaves them alone (excluded, unowned) |
+//! | `hedy.lamarr`, only in the store | leaves her alone (unowned); `provision --sandbox import` lists her as New |
 //!
 //! [`SANDBOX_CONFIG`] is the configuration the same run takes against real services.
 //!
@@ -78,6 +79,7 @@ impl Sandbox {
     pub async fn start() -> Result<Self> {
         let jumpcloud = FakeJumpCloud::start().await;
         seed_jumpcloud(&jumpcloud);
+        jumpcloud.set_bulk_pending_polls(1);
 
         let store = Arc::new(
             FakeIdentityStore::new(SANDBOX_STORE_ID)
@@ -105,6 +107,7 @@ impl Sandbox {
                 jumpcloud.uri()
             ),
             target_label: format!("Identity Store (sandbox) {SANDBOX_STORE_ID}"),
+            jumpcloud: Some(jumpcloud.client()),
         };
         Ok(Self {
             jumpcloud,
@@ -152,6 +155,8 @@ fn seed_jumpcloud(jc: &FakeJumpCloud) {
 async fn seed_store(store: &dyn IdentityStore) -> aws_access::Result<()> {
     let grace = NewUser::new("grace.hopper", "Grace", "H.").email("grace.hopper@example.com");
     store.create_user(&grace, OnConflict::Fail).await?;
+    let hedy = NewUser::new("hedy.lamarr", "Hedy", "Lamarr").email("hedy.lamarr@example.com");
+    store.create_user(&hedy, OnConflict::Fail).await?;
     let admin = NewUser::new("break-glass-admin", "Break", "Glass");
     let admin = store.create_user(&admin, OnConflict::Fail).await?.value;
     let tower = store
