@@ -476,4 +476,36 @@ mod tests {
         assert_eq!(err.field, "source");
         assert!(err.message.contains("jumpcloud"), "{err}");
     }
+
+    /// Every TOML sample in the README and the guides is a valid configuration (samples of
+    /// one table get a minimal source and target around them).
+    #[test]
+    fn the_documented_configurations_parse() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = vec![root.join("README.md"), root.join("docs/provision.md")];
+        for entry in std::fs::read_dir(root.join("docs/workflows")).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+        let mut checked = 0;
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for block in text.split("```toml\n").skip(1) {
+                let block = block.split("```").next().unwrap();
+                let mut config = block.to_owned();
+                if !config.contains("[source.") {
+                    config.push_str(
+                        "\n[source.jumpcloud]\napi_key = { env = \"K\" }\napplication = \"A\"\n",
+                    );
+                }
+                if !config.contains("[target.") {
+                    config.push_str("\n[target.identity_store]\n");
+                }
+                if let Err(err) = Config::parse(&config) {
+                    panic!("{}: {err}\n{block}", file.display());
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 10, "only {checked} samples found");
+    }
 }
