@@ -13,7 +13,7 @@
 //! Exit status: 0 done; 1 an error before any write; 2 some changes failed; 3 a guard
 //! aborted the run. Logs go to standard error under `RUST_LOG` (e.g. `RUST_LOG=info`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
@@ -100,7 +100,7 @@ async fn execute(cli: Cli) -> Result<Outcome> {
     let sandbox;
     let loaded;
     let (connected, policy) = if cli.sandbox {
-        if cli.config != PathBuf::from("provision.toml") {
+        if cli.config != Path::new("provision.toml") {
             bail!("--sandbox runs against built-in demo data: leave out --config");
         }
         sandbox = Sandbox::start().await?;
