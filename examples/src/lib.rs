@@ -19,7 +19,8 @@ pub mod provision;
 use anyhow::{Result, bail};
 use secrecy::SecretString;
 
-/// Sends `tracing` logs to standard error, filtered by `RUST_LOG` (default: `warn`).
+/// Sends `tracing` logs to standard error, filtered by `RUST_LOG` (default: `warn`), in
+/// colour only when standard error is a terminal.
 ///
 /// Call it once, first thing in `main`. A second call does nothing.
 ///
@@ -33,6 +34,7 @@ pub fn init_tracing() {
     // `try_init` fails only when a subscriber is already set: keep that one.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
 }

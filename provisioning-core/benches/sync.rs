@@ -62,6 +62,18 @@ impl Shape {
     }
 }
 
+impl std::fmt::Display for Shape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} users, {} groups, {} memberships",
+            self.users,
+            self.groups,
+            self.memberships()
+        )
+    }
+}
+
 struct Directory {
     jc: FakeJumpCloud,
     users: Vec<UserId>,
@@ -171,10 +183,7 @@ async fn calls() {
         per_group: 100,
     };
     println!(
-        "(a) calls: {} users, {} groups, {} memberships; Identity Store fake at {SERVICE_RATE} req/s, {} ms; client limiter {CLIENT_RATE} req/s",
-        shape.users,
-        shape.groups,
-        shape.memberships(),
+        "(a) calls: {shape}; Identity Store fake at {SERVICE_RATE} req/s, {} ms; client limiter {CLIENT_RATE} req/s",
         LATENCY.as_millis()
     );
     let dir = jumpcloud(shape).await;
@@ -312,10 +321,7 @@ async fn cold() {
         per_group: 100.min(users),
     };
     println!(
-        "(b) cold sync: {} users, {} groups, {} memberships into an empty Identity Store fake at {SERVICE_RATE} req/s, {} ms",
-        shape.users,
-        shape.groups,
-        shape.memberships(),
+        "(b) cold sync: {shape} into an empty Identity Store fake at {SERVICE_RATE} req/s, {} ms",
         LATENCY.as_millis()
     );
     let dir = jumpcloud(shape).await;

@@ -205,6 +205,7 @@ impl Run<'_> {
         };
         if let Some(d) = failed_dependency {
             let reason = format!("change #{} it depends on did not succeed", d + 1);
+            tracing::warn!(change = change.id + 1, subject = %change.subject, %reason, "skipped");
             return outcome(Status::Skipped { reason }, 0);
         }
         let operation = match self.resolve(&change.operation) {
@@ -227,12 +228,32 @@ impl Run<'_> {
                     lock(&self.created).insert(placeholder.clone(), id.clone());
                 }
                 lock(&self.succeeded)[change.id] = true;
+                tracing::info!(
+                    change = change.id + 1,
+                    kind = change.operation.kind(),
+                    subject = %change.subject,
+                    created_id = created_id.as_deref().unwrap_or(""),
+                    attempts,
+                    "written"
+                );
                 Status::Ok { created_id, note }
             }
-            Err(err) => Status::Failed {
-                class: err.class(),
-                error: chain(&err),
-            },
+            Err(err) => {
+                let error = chain(&err);
+                tracing::warn!(
+                    change = change.id + 1,
+                    kind = change.operation.kind(),
+                    subject = %change.subject,
+                    class = %err.class(),
+                    attempts,
+                    %error,
+                    "failed"
+                );
+                Status::Failed {
+                    class: err.class(),
+                    error,
+                }
+            }
         };
         outcome(status, attempts)
     }

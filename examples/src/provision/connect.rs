@@ -146,13 +146,11 @@ pub async fn connect(config: &Config, config_path: &Path) -> Result<Connected> {
             let store_id = aws_access::config::resolve_identity_store(aws, &wanted)
                 .await
                 .context("finding the identity store (target.identity_store.identity_store_id)")?;
-            let path = ownership_path(config_path, store.ownership_file.as_deref());
-            let record = OwnershipRecord::open(&path).with_context(|| {
-                format!(
-                    "opening the ownership record {} (target.identity_store.ownership_file)",
-                    path.display()
-                )
-            })?;
+            let record = open_record(
+                config_path,
+                store.ownership_file.as_deref(),
+                "target.identity_store.ownership_file",
+            )?;
             let mut target =
                 IdentityStoreTarget::new(Arc::new(SdkIdentityStore::new(aws, &store_id)), record);
             if store.external_id_marks {
@@ -172,14 +170,11 @@ pub async fn connect(config: &Config, config_path: &Path) -> Result<Connected> {
                 .context("configuring the SCIM client (target.scim)")?;
             let mut target = ScimTarget::new(client, scim.profile);
             if scim.ownership_file.is_some() || scim.profile == Profile::Pulumi {
-                let path = ownership_path(config_path, scim.ownership_file.as_deref());
-                let record = OwnershipRecord::open(&path).with_context(|| {
-                    format!(
-                        "opening the ownership record {} (target.scim.ownership_file)",
-                        path.display()
-                    )
-                })?;
-                target = target.with_ownership(record);
+                target = target.with_ownership(open_record(
+                    config_path,
+                    scim.ownership_file.as_deref(),
+                    "target.scim.ownership_file",
+                )?);
             }
             (
                 Box::new(target),
@@ -196,6 +191,16 @@ pub async fn connect(config: &Config, config_path: &Path) -> Result<Connected> {
         target_label,
         jumpcloud,
     })
+}
+
+fn open_record(
+    config_path: &Path,
+    configured: Option<&Path>,
+    field: &str,
+) -> Result<OwnershipRecord> {
+    let path = ownership_path(config_path, configured);
+    OwnershipRecord::open(&path)
+        .with_context(|| format!("opening the ownership record {} ({field})", path.display()))
 }
 
 async fn secret(
