@@ -13,7 +13,7 @@
 //! Exit status: 0 done; 1 an error before any write; 2 some changes failed; 3 a guard
 //! aborted the run. Logs go to standard error under `RUST_LOG` (e.g. `RUST_LOG=info`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
@@ -33,15 +33,9 @@ use provisioning_examples::provision::sandbox::Sandbox;
     Exit status: 0 done, 1 error before any write, 2 some changes failed, 3 aborted by a guard."
 )]
 struct Cli {
-    /// The configuration file.
-    #[arg(
-        long,
-        short,
-        global = true,
-        default_value = "provision.toml",
-        env = "PROVISION_CONFIG"
-    )]
-    config: PathBuf,
+    /// The configuration file [default: provision.toml].
+    #[arg(long, short, global = true, env = "PROVISION_CONFIG")]
+    config: Option<PathBuf>,
     /// Run against a local fake JumpCloud and an in-memory Identity Store seeded with demo
     /// data; without a command: plan, apply, and plan again.
     #[arg(long, global = true)]
@@ -100,8 +94,12 @@ async fn execute(cli: Cli) -> Result<Outcome> {
     let sandbox;
     let loaded;
     let (connected, policy) = if cli.sandbox {
-        if cli.config != Path::new("provision.toml") {
-            bail!("--sandbox runs against built-in demo data: leave out --config");
+        if let Some(path) = &cli.config {
+            bail!(
+                "--sandbox runs against built-in demo data and takes no configuration (got {}, \
+                 from --config or PROVISION_CONFIG)",
+                path.display()
+            );
         }
         sandbox = Sandbox::start().await?;
         eprintln!(
@@ -113,8 +111,12 @@ async fn execute(cli: Cli) -> Result<Outcome> {
         );
         (&sandbox.connected, &sandbox.config.policy)
     } else {
-        let config = Config::load(&cli.config)?;
-        let connected = connect(&config, &cli.config).await?;
+        let path = cli
+            .config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("provision.toml"));
+        let config = Config::load(&path)?;
+        let connected = connect(&config, &path).await?;
         loaded = (connected, config);
         (&loaded.0, &loaded.1.policy)
     };

@@ -439,3 +439,45 @@ pub async fn tour(connected: &Connected, policy: &Policy, json: bool) -> Result<
         human: out.finish(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use provisioning_core::connector::ErrorClass;
+    use provisioning_core::plan::Abort;
+    use provisioning_core::report::ChangeOutcome;
+
+    fn outcome(status: Status) -> ChangeOutcome {
+        ChangeOutcome {
+            change: 0,
+            subject: "ada".into(),
+            kind: "create_user".into(),
+            status,
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn exit_statuses_follow_the_report() {
+        let mut report = Report::default();
+        report.outcomes.push(outcome(Status::Ok {
+            created_id: None,
+            note: None,
+        }));
+        assert_eq!(report_exit(&report), Exit::Success);
+        report.outcomes.push(outcome(Status::Failed {
+            class: ErrorClass::Conflict,
+            error: "exists".into(),
+        }));
+        assert_eq!(report_exit(&report), Exit::ChangesFailed);
+        report.aborted = Some(Abort::EmptySource);
+        assert_eq!(report_exit(&report), Exit::Aborted);
+
+        let mut plan = Plan::default();
+        assert_eq!(plan_exit(&plan), Exit::Success);
+        plan.abort = Some(Abort::EmptySource);
+        assert_eq!(plan_exit(&plan), Exit::Aborted);
+        assert_eq!(Exit::Aborted as u8, 3);
+        assert_eq!(Exit::ChangesFailed as u8, 2);
+    }
+}
