@@ -241,11 +241,19 @@ fn bad_configurations_name_the_field_and_exit_1() {
 
     let no_command = provision(&["--config", path.to_str().unwrap()]);
     assert_eq!(no_command.code, 1);
-    assert!(no_command.stderr.contains("provision plan"), "{}", no_command.stderr);
+    assert!(
+        no_command.stderr.contains("provision plan"),
+        "{}",
+        no_command.stderr
+    );
 
     let both = provision(&["--sandbox", "--config", path.to_str().unwrap(), "plan"]);
     assert_eq!(both.code, 1);
-    assert!(both.stderr.contains("takes no configuration"), "{}", both.stderr);
+    assert!(
+        both.stderr.contains("takes no configuration"),
+        "{}",
+        both.stderr
+    );
 }
 
 #[test]

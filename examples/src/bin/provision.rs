@@ -91,6 +91,12 @@ async fn main() -> ExitCode {
 }
 
 async fn execute(cli: Cli) -> Result<Outcome> {
+    if cli.command.is_none() && !cli.sandbox {
+        bail!(
+            "say what to do: `provision plan`, `provision apply` or `provision audit` (or try \
+             `provision --sandbox`)"
+        );
+    }
     let sandbox;
     let loaded;
     let (connected, policy) = if cli.sandbox {
@@ -121,11 +127,8 @@ async fn execute(cli: Cli) -> Result<Outcome> {
         (&loaded.0, &loaded.1.policy)
     };
     let outcome = match cli.command {
-        None if cli.sandbox => run::tour(connected, policy, cli.json).await?,
-        None => bail!(
-            "say what to do: `provision plan`, `provision apply` or `provision audit` (or try \
-             `provision --sandbox`)"
-        ),
+        // Without a command only the sandbox gets here (checked first): its tour.
+        None => run::tour(connected, policy, cli.json).await?,
         Some(Command::Plan) => run::plan(connected, policy, cli.json).await?,
         Some(Command::Apply { dry_run }) => {
             run::apply(connected, policy, dry_run, cli.json).await?
