@@ -185,12 +185,14 @@ pub async fn apply(
         });
     }
     let report = if plan.is_empty() && plan.abort.is_none() {
+        out.print("\nNothing to apply.\n");
         Report::default()
     } else {
         out.print("\nApplying...\n");
-        apply_with_progress(&plan, connected).await
+        let report = apply_with_progress(&plan, connected).await;
+        out.print(&format!("\n{}", render_report(&report)));
+        report
     };
-    out.print(&format!("\n{}", render_report(&report)));
     Ok(Outcome {
         exit: report_exit(&report),
         json: json!({
