@@ -53,11 +53,7 @@ async fn changes(config: &Path) -> Vec<Value> {
 }
 
 fn workdir(name: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!("provision-{name}-{nanos}"));
+    let dir = std::env::temp_dir().join(format!("provision-{name}-{}", nanos()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -104,7 +100,7 @@ fn jumpcloud_source(jc: &FakeJumpCloud, application: &str) -> String {
 async fn a_configured_sync_to_moto_converges_audits_and_follows_a_mover() {
     let (jc, engineering, grace) = jumpcloud().await;
     let dir = workdir("moto");
-    let store = format!("d-{:010x}", fastrand_id() % 0xff_ffff_ffff);
+    let store = format!("d-{:010x}", nanos() % 0xff_ffff_ffff);
     let target = format!(
         "[target.identity_store]\nidentity_store_id = \"{store}\"\n\n[aws]\nendpoint_url = \"{}\"\nregion = \"us-east-1\"\n",
         Peer::Moto.url()
@@ -184,7 +180,8 @@ async fn an_empty_source_aborts_with_exit_3_and_writes_nothing() {
     assert_eq!(plan.code, 3, "{}", plan.stdout);
 }
 
-fn fastrand_id() -> u64 {
+/// Nanoseconds since the epoch: unique enough to keep runs apart.
+fn nanos() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

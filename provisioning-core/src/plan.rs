@@ -499,6 +499,8 @@ struct Planner<'a> {
     user_refs: HashMap<&'a str, Ref>,
     /// The userName each user reference stands for, for people.
     ref_names: HashMap<Ref, String>,
+    /// Target user id → userName, for naming members the source does not hold.
+    target_user_names: HashMap<&'a str, &'a str>,
     /// Target user ids of skipped or excluded source users: never changed, never removed.
     untouchable_targets: BTreeSet<&'a str>,
     /// Target user ids claimed by a source user.
@@ -517,6 +519,11 @@ impl<'a> Planner<'a> {
             skipped: Vec::new(),
             user_refs: HashMap::new(),
             ref_names: HashMap::new(),
+            target_user_names: target
+                .users
+                .iter()
+                .map(|u| (u.id.as_str(), u.user_name.as_str()))
+                .collect(),
             untouchable_targets: BTreeSet::new(),
             claimed_users: BTreeSet::new(),
             new_users: 0,
@@ -1010,11 +1017,9 @@ impl<'a> Planner<'a> {
             .map(|r| match (self.ref_names.get(r), r) {
                 (Some(name), _) => name.clone(),
                 (None, Ref::Existing(id)) => self
-                    .target
-                    .users
-                    .iter()
-                    .find(|u| &u.id == id)
-                    .map_or_else(|| r.to_string(), |u| u.user_name.clone()),
+                    .target_user_names
+                    .get(id.as_str())
+                    .map_or_else(|| r.to_string(), |name| (*name).to_owned()),
                 (None, Ref::New(_)) => r.to_string(),
             })
             .collect();

@@ -460,7 +460,7 @@ pub fn render_view(view: &MembershipView) -> String {
         .max()
         .unwrap_or(0)
         .max(4);
-    let _ = writeln!(out, "  {:<width$}  source  target  ", "name");
+    let _ = writeln!(out, "  {:<width$}  source  target", "name");
     for row in &view.rows {
         let mark = |yes: bool| if yes { "yes" } else { "-" };
         let note = match (row.in_source, row.at_target) {
@@ -468,21 +468,15 @@ pub fn render_view(view: &MembershipView) -> String {
             (false, true) => "only at the target",
             _ => "",
         };
-        let _ = writeln!(
-            out,
+        let line = format!(
             "  {:<width$}  {:<6}  {:<6}  {note}",
             row.name,
             mark(row.in_source),
             mark(row.at_target)
         );
+        let _ = writeln!(out, "{}", line.trim_end());
     }
-    out.lines()
-        .map(str::trim_end)
-        .fold(String::new(), |mut acc, l| {
-            acc.push_str(l);
-            acc.push('\n');
-            acc
-        })
+    out
 }
 
 fn capitalise(text: &str) -> String {

@@ -11,8 +11,6 @@
 //! | 2 | some changes failed (the report lists each; the others were written) |
 //! | 3 | a guard aborted the run (deletion guard, empty source): nothing was written |
 
-use std::fmt::Write as _;
-
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use provisioning_core::apply::{ApplyOptions, apply_observed};
@@ -125,6 +123,26 @@ fn header(connected: &Connected, what: &str) -> String {
     )
 }
 
+/// A JSON document naming the source and the target, with `fields` besides.
+fn document(connected: &Connected, fields: Value) -> Value {
+    let mut document = json!({
+        "source": connected.source_label,
+        "target": connected.target_label,
+    });
+    if let (Some(all), Value::Object(fields)) = (document.as_object_mut(), fields) {
+        all.extend(fields);
+    }
+    document
+}
+
+/// Reads both sides, plans, and shows the plan under its header.
+async fn shown_plan(connected: &Connected, policy: &Policy, out: &mut Printer) -> Result<Plan> {
+    let plan = planned(connected, policy).await?;
+    out.print(&header(connected, "Plan"));
+    out.print(&render_plan(&plan));
+    Ok(plan)
+}
+
 fn plan_exit(plan: &Plan) -> Exit {
     if plan.abort.is_some() {
         Exit::Aborted
@@ -140,16 +158,10 @@ fn plan_exit(plan: &Plan) -> Exit {
 /// When a directory cannot be read.
 pub async fn plan(connected: &Connected, policy: &Policy, json: bool) -> Result<Outcome> {
     let mut out = Printer::new(json);
-    let plan = planned(connected, policy).await?;
-    out.print(&header(connected, "Plan"));
-    out.print(&render_plan(&plan));
+    let plan = shown_plan(connected, policy, &mut out).await?;
     Ok(Outcome {
         exit: plan_exit(&plan),
-        json: json!({
-            "source": connected.source_label,
-            "target": connected.target_label,
-            "plan": plan,
-        }),
+        json: document(connected, json!({ "plan": plan })),
         human: out.finish(),
     })
 }
@@ -168,19 +180,12 @@ pub async fn apply(
     json: bool,
 ) -> Result<Outcome> {
     let mut out = Printer::new(json);
-    let plan = planned(connected, policy).await?;
-    out.print(&header(connected, "Plan"));
-    out.print(&render_plan(&plan));
+    let plan = shown_plan(connected, policy, &mut out).await?;
     if dry_run {
         out.print("\nDry run: nothing was written.\n");
         return Ok(Outcome {
             exit: plan_exit(&plan),
-            json: json!({
-                "source": connected.source_label,
-                "target": connected.target_label,
-                "dry_run": true,
-                "plan": plan,
-            }),
+            json: document(connected, json!({ "dry_run": true, "plan": plan })),
             human: out.finish(),
         });
     }
@@ -195,12 +200,7 @@ pub async fn apply(
     };
     Ok(Outcome {
         exit: report_exit(&report),
-        json: json!({
-            "source": connected.source_label,
-            "target": connected.target_label,
-            "plan": plan,
-            "report": report,
-        }),
+        json: document(connected, json!({ "plan": plan, "report": report })),
         human: out.finish(),
     })
 }
@@ -269,33 +269,27 @@ pub async fn audit(
 ) -> Result<Outcome> {
     let mut out = Printer::new(json);
     let (source, target) = read(connected).await?;
-    let document = match view {
+    out.print(&header(connected, "Audit"));
+    let fields = match view {
         AuditView::Drift => {
             let plan = make_plan(&source, &target, &connected.target.capabilities(), policy);
             let drift = audit::drift(&source, &target, &plan);
-            out.print(&header(connected, "Audit"));
             out.print(&audit::render_drift(&drift));
             json!({ "drift": drift })
         }
-        AuditView::MembersOf(name) => {
-            let view = audit::members_of(name, &source, &target);
-            out.print(&header(connected, "Audit"));
-            out.print(&audit::render_view(&view));
-            json!({ "view": view })
-        }
-        AuditView::GroupsOf(name) => {
-            let view = audit::groups_of(name, &source, &target);
-            out.print(&header(connected, "Audit"));
+        AuditView::MembersOf(name) | AuditView::GroupsOf(name) => {
+            let view = if matches!(view, AuditView::MembersOf(_)) {
+                audit::members_of(name, &source, &target)
+            } else {
+                audit::groups_of(name, &source, &target)
+            };
             out.print(&audit::render_view(&view));
             json!({ "view": view })
         }
     };
-    let mut document = document;
-    document["source"] = json!(connected.source_label);
-    document["target"] = json!(connected.target_label);
     Ok(Outcome {
         exit: Exit::Success,
-        json: document,
+        json: document(connected, fields),
         human: out.finish(),
     })
 }
@@ -418,26 +412,17 @@ pub async fn tour(connected: &Connected, policy: &Policy, json: bool) -> Result<
         // A sync that does not converge is a bug worth a non-zero exit.
         exit = Exit::ChangesFailed;
     }
-    let mut closing = String::new();
-    let _ = writeln!(
-        closing,
-        "\n{}",
-        if exit == Exit::Success {
-            "The second plan is empty: the target matches the source."
-        } else {
-            "The sync did not converge: see the report above."
-        }
-    );
-    out.print(&closing);
+    out.print(if exit == Exit::Success {
+        "\nThe second plan is empty: the target matches the source.\n"
+    } else {
+        "\nThe sync did not converge: see the report above.\n"
+    });
     Ok(Outcome {
         exit,
-        json: json!({
-            "source": connected.source_label,
-            "target": connected.target_label,
-            "first_plan": first,
-            "report": report,
-            "second_plan": second,
-        }),
+        json: document(
+            connected,
+            json!({ "first_plan": first, "report": report, "second_plan": second }),
+        ),
         human: out.finish(),
     })
 }
