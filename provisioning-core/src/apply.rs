@@ -284,9 +284,14 @@ impl Run<'_> {
                 placeholder: placeholder.clone(),
                 group: group.clone(),
             },
-            Operation::UpdateGroup { id, group } => Operation::UpdateGroup {
+            Operation::UpdateGroup {
+                id,
+                group,
+                keep_members,
+            } => Operation::UpdateGroup {
                 id: id.clone(),
                 group: group.clone(),
+                keep_members: keep_members.clone(),
             },
             Operation::DeleteGroup { id } => Operation::DeleteGroup { id: id.clone() },
             Operation::AddMembers { group, users } => Operation::AddMembers {
@@ -413,6 +418,7 @@ impl Run<'_> {
                     Operation::UpdateGroup {
                         id: existing.id,
                         group: desired,
+                        keep_members: Vec::new(),
                     },
                     "group",
                 )

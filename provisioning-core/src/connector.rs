@@ -16,6 +16,7 @@
 //! assert!(read_only.capabilities().max_members_per_request >= 1);
 //! ```
 
+use std::collections::BTreeSet;
 use std::error::Error as StdError;
 use std::fmt;
 use std::num::NonZeroU32;
@@ -191,6 +192,27 @@ pub trait Source: Send + Sync {
     ///
     /// Any failure to read; the sync aborts before planning.
     async fn read(&self, scope: &Scope) -> Result<Snapshot, ConnectorError>;
+
+    /// Of these source group ids — groups the engine synced earlier that the last
+    /// [`read`](Source::read) neither returned nor reported out of scope — the ones the
+    /// source confirms are gone (deleted at the source). Only those are deleted at the
+    /// target (with `allow_deprovision`); the others have left the configured scope and are
+    /// left as they are.
+    ///
+    /// The default confirms nothing, so that a source that cannot tell never causes a
+    /// deletion. Sources that can look a group up by id (JumpCloud, Okta: a 404) override it.
+    ///
+    /// # Errors
+    ///
+    /// Any failure to look a group up (other than its absence); the sync aborts before
+    /// planning.
+    async fn confirm_gone(
+        &self,
+        ids: &BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, ConnectorError> {
+        let _ = ids;
+        Ok(BTreeSet::new())
+    }
 }
 
 /// The read side of a target directory.

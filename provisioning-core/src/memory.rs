@@ -43,7 +43,7 @@ use crate::connector::{
 use crate::mapping::TargetField;
 use crate::model::{Group, Membership, Scope, Snapshot, User};
 use crate::plan::Operation;
-use crate::util::{lock, lower};
+use crate::util::{fold, lock};
 
 /// An in-memory directory. See the [module documentation](self).
 #[derive(Debug, Default)]
@@ -149,7 +149,7 @@ impl MemoryDirectory {
         let mut state = lock(&self.state);
         state
             .user_names
-            .insert(lower(&user.user_name), user.id.clone());
+            .insert(fold(&user.user_name), user.id.clone());
         state.users.insert(user.id.clone(), user);
     }
 
@@ -174,7 +174,7 @@ impl MemoryDirectory {
     pub fn remove_user(&self, user_id: &str) {
         let mut state = lock(&self.state);
         if let Some(user) = state.users.remove(user_id) {
-            state.user_names.remove(&lower(&user.user_name));
+            state.user_names.remove(&fold(&user.user_name));
         }
         state.memberships.retain(|m| m.user_id != user_id);
     }
@@ -215,6 +215,7 @@ impl MemoryDirectory {
             groups: state.groups.values().cloned().collect(),
             memberships: state.memberships.clone(),
             groups_out_of_scope: BTreeSet::new(),
+            ..Snapshot::default()
         }
     }
 
@@ -299,6 +300,7 @@ impl MemoryDirectory {
                 .filter(|id| !in_scope.contains(id))
                 .cloned()
                 .collect(),
+            ..Snapshot::default()
         }
     }
 
@@ -307,7 +309,7 @@ impl MemoryDirectory {
         let state = &mut *guard;
         match operation {
             Operation::CreateUser { user, .. } => {
-                if state.user_names.contains_key(&lower(&user.user_name)) {
+                if state.user_names.contains_key(&fold(&user.user_name)) {
                     return Err(ConnectorError::new(
                         ErrorClass::Conflict,
                         format!("a user named {:?} exists already", user.user_name),
@@ -317,7 +319,7 @@ impl MemoryDirectory {
                 let id = format!("user-{}", state.next_id);
                 let mut user = user.clone();
                 user.id = id.clone();
-                state.user_names.insert(lower(&user.user_name), id.clone());
+                state.user_names.insert(fold(&user.user_name), id.clone());
                 state.users.insert(id.clone(), user);
                 Ok(Applied {
                     created_id: Some(id),
@@ -328,7 +330,7 @@ impl MemoryDirectory {
                     .users
                     .get_mut(id)
                     .ok_or_else(|| not_found("user", id))?;
-                let old_name = lower(&existing.user_name);
+                let old_name = fold(&existing.user_name);
                 for field in fields {
                     match field {
                         TargetField::UserName => existing.user_name = user.user_name.clone(),
@@ -353,7 +355,7 @@ impl MemoryDirectory {
                 if user.external_id.is_some() {
                     existing.external_id = user.external_id.clone();
                 }
-                let new_name = lower(&existing.user_name);
+                let new_name = fold(&existing.user_name);
                 if new_name != old_name {
                     state.user_names.remove(&old_name);
                     state.user_names.insert(new_name, id.clone());
@@ -379,7 +381,7 @@ impl MemoryDirectory {
                     .users
                     .remove(id)
                     .ok_or_else(|| not_found("user", id))?;
-                state.user_names.remove(&lower(&user.user_name));
+                state.user_names.remove(&fold(&user.user_name));
                 state.memberships.retain(|m| &m.user_id != id);
                 Ok(Applied::default())
             }
@@ -402,7 +404,7 @@ impl MemoryDirectory {
                     created_id: Some(id),
                 })
             }
-            Operation::UpdateGroup { id, group } => {
+            Operation::UpdateGroup { id, group, .. } => {
                 let existing = state
                     .groups
                     .get_mut(id)
@@ -491,7 +493,7 @@ impl TargetReader for MemoryDirectory {
         let state = lock(&self.state);
         Ok(state
             .user_names
-            .get(&lower(user_name))
+            .get(&fold(user_name))
             .and_then(|id| state.users.get(id))
             .cloned())
     }

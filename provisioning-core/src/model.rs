@@ -114,6 +114,48 @@ pub struct User {
     /// Other attributes by name (department, cost centre, …), for attribute mappings.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
+    /// On source users: a state the engine must not act on. Such a user is skipped with the
+    /// reason — never created, changed, deactivated or removed from a group — and so is its
+    /// target twin. `None` on every settled user (active or inactive) and on target users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<Hold>,
+}
+
+/// Why a source user's state does not say whether it may have access. See [`User::hold`].
+///
+/// Only states a source connector knows to mean "suspended" or "deprovisioned" make a user
+/// inactive; anything else is held, so that a new state value from the source can never
+/// deactivate an organisation.
+///
+/// ```
+/// use provisioning_core::model::{Hold, User};
+/// let mut user = User::new("u1", "ada");
+/// user.hold = Some(Hold::UnknownState { value: "PENDING_REVIEW".into() });
+/// assert_eq!(user.hold.unwrap().to_string(), "its source state \"PENDING_REVIEW\" is unknown to the engine");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "hold")]
+#[non_exhaustive]
+pub enum Hold {
+    /// Created at the source but not yet activated (JumpCloud and Okta `STAGED`): not
+    /// created at the target, and an existing target twin is left as it is.
+    Staged,
+    /// A state value the source connector does not know, as the source sent it.
+    UnknownState {
+        /// The value.
+        value: String,
+    },
+}
+
+impl std::fmt::Display for Hold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Hold::Staged => f.write_str("staged at the source (not yet activated)"),
+            Hold::UnknownState { value } => {
+                write!(f, "its source state {value:?} is unknown to the engine")
+            }
+        }
+    }
 }
 
 impl User {
@@ -135,6 +177,7 @@ impl User {
             active: true,
             external_id: None,
             attributes: BTreeMap::new(),
+            hold: None,
         }
     }
 
@@ -251,6 +294,18 @@ pub struct Snapshot {
     /// Ids of source groups that exist but are outside the scope read.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub groups_out_of_scope: BTreeSet<String>,
+    /// Ids of source groups the source has confirmed are gone (deleted at the source), asked
+    /// for by [`plan_sync`](crate::sync::plan_sync) through
+    /// [`Source::confirm_gone`](crate::connector::Source::confirm_gone). A group the engine
+    /// synced earlier that is neither in scope nor confirmed gone has left the scope and is
+    /// left as it is: only a confirmed deletion deletes.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub groups_gone: BTreeSet<String>,
+    /// On target snapshots: memberships the engine did not add — members an adopted group
+    /// already had — as the target's connector recorded them at adoption. Under
+    /// [`AdoptedMembers::Keep`](crate::policy::AdoptedMembers::Keep) they are never removed.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub kept_memberships: BTreeSet<Membership>,
 }
 
 impl Snapshot {

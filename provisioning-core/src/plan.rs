@@ -32,9 +32,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::connector::Capabilities;
 use crate::mapping::TargetField;
-use crate::model::{ExternalId, Group, Snapshot, User};
-use crate::policy::{Deprovision, Policy};
-use crate::util::lower;
+use crate::model::{ExternalId, Group, Hold, Snapshot, User};
+use crate::policy::{AdoptedMembers, Deprovision, Policy};
+use crate::util::fold;
 
 /// A reference to a target object: one that exists, or one this plan creates.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -102,6 +102,12 @@ pub enum Operation<R> {
         id: String,
         /// The desired group.
         group: Group,
+        /// On an adoption: the target ids of the members the group already has, which the
+        /// engine did not add. The target's connector records them (as
+        /// [`Snapshot::kept_memberships`]) so that they are never removed under
+        /// [`AdoptedMembers::Keep`](crate::policy::AdoptedMembers::Keep).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        keep_members: Vec<String>,
     },
     /// Delete a group.
     DeleteGroup {
@@ -220,7 +226,9 @@ pub enum Reason {
     MembersNoLongerInSource,
     /// The user is in no managed group of the source scope any more.
     LeftScope,
-    /// The group was deleted at the source.
+    /// The user is suspended or deprovisioned at the source.
+    InactiveAtSource,
+    /// The source confirmed that the group was deleted.
     DeletedAtSource,
 }
 
@@ -241,7 +249,10 @@ impl fmt::Display for Reason {
             }
             Reason::MembersNoLongerInSource => f.write_str("no longer members at the source"),
             Reason::LeftScope => f.write_str("no longer in the source scope"),
-            Reason::DeletedAtSource => f.write_str("deleted at the source"),
+            Reason::InactiveAtSource => f.write_str("suspended or deprovisioned at the source"),
+            Reason::DeletedAtSource => {
+                f.write_str("deleted at the source (confirmed by the source)")
+            }
         }
     }
 }
@@ -282,6 +293,53 @@ pub struct PlannedChange {
     /// For membership changes, the members' userNames, in the order of `users`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<String>,
+    /// The access this change removes, counted by the guard: 1 for a user deactivated or
+    /// deleted, 1 plus its memberships for a group deleted, one per member removed; 0 for
+    /// every change that removes no access.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub removes_access: usize,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl PlannedChange {
+    /// What the change removes, for people; `None` when it removes no access.
+    ///
+    /// ```
+    /// use provisioning_core::plan::{Operation, PlannedChange, Reason, Ref};
+    /// let change = PlannedChange {
+    ///     id: 0,
+    ///     subject: "Engineering".into(),
+    ///     operation: Operation::RemoveMembers { group: Ref::Existing("g1".into()), users: vec![Ref::Existing("u1".into())] },
+    ///     reason: Reason::MembersNoLongerInSource,
+    ///     depends_on: vec![],
+    ///     members: vec!["ada@example.com".into()],
+    ///     removes_access: 1,
+    /// };
+    /// assert_eq!(change.access_removed().unwrap(), "1 membership of Engineering");
+    /// ```
+    pub fn access_removed(&self) -> Option<String> {
+        if self.removes_access == 0 {
+            return None;
+        }
+        Some(match &self.operation {
+            Operation::DeactivateUser { .. } => format!("{} can no longer sign in", self.subject),
+            Operation::DeleteUser { .. } => format!("{} is deleted", self.subject),
+            Operation::DeleteGroup { .. } => format!(
+                "group {} and its {} membership(s)",
+                self.subject,
+                self.removes_access - 1
+            ),
+            _ => format!("{} membership(s) of {}", self.removes_access, self.subject).replacen(
+                "1 membership(s)",
+                "1 membership",
+                1,
+            ),
+        })
+    }
 }
 
 /// Why something the engine would otherwise do is left undone.
@@ -318,6 +376,22 @@ pub enum SkipReason {
         /// What would have been done: `deactivate_user`, `delete_user` or `delete_group`.
         would: String,
     },
+    /// The source user's state is held (staged, or unknown): the user and its target twin
+    /// are left as they are.
+    Held {
+        /// Why.
+        #[serde(flatten)]
+        hold: Hold,
+    },
+    /// An adopted group keeps the members the engine did not add (`adopted_group_members =
+    /// "keep"`); the plan says so once per group.
+    KeptMembers {
+        /// How many members the source does not list are kept.
+        count: usize,
+    },
+    /// The group left the source scope, and the source does not confirm it was deleted: it
+    /// and its memberships are left as they are.
+    NotConfirmedGone,
 }
 
 impl fmt::Display for SkipReason {
@@ -354,6 +428,16 @@ impl fmt::Display for SkipReason {
                 "would {}; deprovisioning needs the policy's allow_deprovision",
                 would.replace('_', " ")
             ),
+            SkipReason::Held { hold } => write!(f, "{hold}: not created, changed or removed"),
+            SkipReason::KeptMembers { count } => write!(
+                f,
+                "adopted: keeps {count} member(s) the engine did not add and the source does \
+                 not list (adopted_group_members = \"keep\")"
+            ),
+            SkipReason::NotConfirmedGone => f.write_str(
+                "no longer in the source scope, and the source does not confirm its deletion: \
+                 the group and its memberships are left as they are",
+            ),
         }
     }
 }
@@ -376,17 +460,49 @@ pub enum Abort {
     /// The source read returned no user and no group: most likely a wrong scope or a
     /// failed read, never a reason to deprovision everyone.
     EmptySource,
-    /// The plan would deprovision more than the deletion guard allows.
-    DeletionGuard {
-        /// Deactivations and deletions planned.
-        destructive: usize,
-        /// Users and groups at the target.
-        target_size: usize,
+    /// The plan would remove more access than the guard allows, overall or from one group.
+    AccessGuard {
+        /// Access removals planned (see [`PlannedChange::removes_access`]).
+        removals: usize,
+        /// What the engine manages: its users and groups and their managed memberships.
+        managed: usize,
+        /// Whether the overall bounds were exceeded.
+        overall: bool,
         /// The guard's absolute bound.
         max_count: Option<usize>,
         /// The guard's percentage bound.
         max_percent: f64,
+        /// The groups that tripped the per-group guard.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        groups: Vec<GroupLoss>,
     },
+}
+
+/// How many members one managed group would lose, when that trips the per-group guard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupLoss {
+    /// The group's name.
+    pub group: String,
+    /// Its members at the target.
+    pub members: usize,
+    /// The members the plan removes.
+    pub removed: usize,
+    /// Whether the source returned no member at all for it.
+    pub source_empty: bool,
+}
+
+impl fmt::Display for GroupLoss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:?} would lose {} of its {} member(s)",
+            self.group, self.removed, self.members
+        )?;
+        if self.source_empty {
+            f.write_str(" (its source member list came back empty)")?;
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for Abort {
@@ -396,22 +512,40 @@ impl fmt::Display for Abort {
                 "the source returned no users and no groups; check the scope and the source \
                  credentials (nothing was written)",
             ),
-            Abort::DeletionGuard {
-                destructive,
-                target_size,
+            Abort::AccessGuard {
+                removals,
+                managed,
+                overall,
                 max_count,
                 max_percent,
+                groups,
             } => {
                 write!(
                     f,
-                    "the plan would deactivate or delete {destructive} of {target_size} target \
-                     objects, more than the deletion guard allows ({max_percent}%"
+                    "the plan removes {removals} access(es) of the {managed} users, groups and \
+                     memberships the engine manages"
                 )?;
-                if let Some(max) = max_count {
-                    write!(f, ", at most {max}")?;
+                if *overall {
+                    write!(f, ", more than the guard allows ({max_percent}%")?;
+                    if let Some(max) = max_count {
+                        write!(f, ", at most {max}")?;
+                    }
+                    f.write_str(")")?;
+                }
+                if !groups.is_empty() {
+                    f.write_str("; groups tripping the per-group guard: ")?;
+                    for (i, group) in groups.iter().enumerate() {
+                        if i > 0 {
+                            f.write_str("; ")?;
+                        }
+                        write!(f, "{group}")?;
+                    }
                 }
                 f.write_str(
-                    "); review the plan and raise the guard if it is right (nothing was written)",
+                    ". Nothing was written. Check the source (an emptied or truncated group is \
+                     the usual cause); if the removals are right, save the plan with `provision \
+                     plan --out plan.json`, review it, and apply exactly it with `provision apply \
+                     plan.json --accept-removals N`",
                 )
             }
         }
@@ -427,6 +561,52 @@ pub struct Plan {
     pub skipped: Vec<Skipped>,
     /// Set when the plan must not be applied.
     pub abort: Option<Abort>,
+    /// What the engine manages at the target (its users and groups and their managed
+    /// memberships): the base of the guard's percentage.
+    #[serde(default)]
+    pub managed: usize,
+    /// The rules the executor follows when a create finds the object already there.
+    #[serde(default)]
+    pub adoption: AdoptionRules,
+}
+
+/// What the executor may take over when a create conflicts with an existing object (the
+/// object appeared between plan and apply, or a crashed run created it): the policy's
+/// adoption switches and exclusions, carried in the plan so that a saved plan applies under
+/// the rules it was made with. The default adopts nothing but the engine's own objects.
+///
+/// ```
+/// let rules = provisioning_core::plan::AdoptionRules::default();
+/// assert!(!rules.users && !rules.groups);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AdoptionRules {
+    /// An unowned user may be adopted (`adopt_existing_users`).
+    pub users: bool,
+    /// An unowned group may be adopted (`adopt_existing_groups`).
+    pub groups: bool,
+    /// userName patterns never adopted (`exclude_users`).
+    pub exclude_users: Vec<String>,
+    /// Group name patterns never adopted (`exclude_groups`).
+    pub exclude_groups: Vec<String>,
+}
+
+impl AdoptionRules {
+    /// The rules of `policy`.
+    ///
+    /// ```
+    /// let rules = provisioning_core::plan::AdoptionRules::of(&provisioning_core::policy::Policy::default());
+    /// assert!(rules.users && rules.groups);
+    /// ```
+    pub fn of(policy: &Policy) -> Self {
+        Self {
+            users: policy.adopt_existing_users,
+            groups: policy.adopt_existing_groups,
+            exclude_users: policy.exclude_users.clone(),
+            exclude_groups: policy.exclude_groups.clone(),
+        }
+    }
 }
 
 impl Plan {
@@ -459,6 +639,16 @@ impl Plan {
             .filter(|c| c.operation.is_destructive())
             .count()
     }
+
+    /// Every access the plan removes: the sum of [`PlannedChange::removes_access`], what the
+    /// guard counts and `--accept-removals` must name.
+    ///
+    /// ```
+    /// assert_eq!(provisioning_core::plan::Plan::default().access_removals(), 0);
+    /// ```
+    pub fn access_removals(&self) -> usize {
+        self.changes.iter().map(|c| c.removes_access).sum()
+    }
 }
 
 /// Computes the plan that makes `target` match `source` under `policy`. Pure and
@@ -469,6 +659,7 @@ pub fn plan(source: &Snapshot, target: &Snapshot, caps: &Capabilities, policy: &
     if source.is_empty() {
         return Plan {
             abort: Some(Abort::EmptySource),
+            adoption: AdoptionRules::of(policy),
             ..Plan::default()
         };
     }
@@ -478,7 +669,7 @@ pub fn plan(source: &Snapshot, target: &Snapshot, caps: &Capabilities, policy: &
     if policy.manage_groups {
         planner.groups(source);
     }
-    planner.finish(target.users.len() + target.groups.len())
+    planner.finish()
 }
 
 /// A change before ids and dependencies are assigned.
@@ -487,6 +678,7 @@ struct Draft {
     operation: Operation<Ref>,
     reason: Reason,
     members: Vec<String>,
+    removes_access: usize,
 }
 
 struct Planner<'a> {
@@ -501,16 +693,29 @@ struct Planner<'a> {
     ref_names: HashMap<Ref, String>,
     /// Target user id → userName, for naming members the source does not hold.
     target_user_names: HashMap<&'a str, &'a str>,
-    /// Target user ids of skipped or excluded source users: never changed, never removed.
+    /// Folded userName → the target user holding it.
+    target_by_name: HashMap<String, &'a User>,
+    /// Target users that are excluded, or twins (linked or by name) of skipped source
+    /// users: never changed, deprovisioned or removed from a group.
     untouchable_targets: BTreeSet<&'a str>,
     /// Target user ids claimed by a source user.
     claimed_users: BTreeSet<&'a str>,
+    /// Target groups the engine manages (synced, or owned and left alone).
+    managed_groups: usize,
+    /// Memberships of managed groups the engine may remove.
+    managed_memberships: usize,
+    /// Groups that trip the per-group guard.
+    group_losses: Vec<GroupLoss>,
     new_users: usize,
     new_groups: usize,
 }
 
 impl<'a> Planner<'a> {
     fn new(target: &'a Snapshot, caps: &'a Capabilities, policy: &'a Policy) -> Self {
+        let mut target_by_name = HashMap::new();
+        for user in &target.users {
+            target_by_name.entry(fold(&user.user_name)).or_insert(user);
+        }
         Self {
             target,
             caps,
@@ -524,8 +729,17 @@ impl<'a> Planner<'a> {
                 .iter()
                 .map(|u| (u.id.as_str(), u.user_name.as_str()))
                 .collect(),
-            untouchable_targets: BTreeSet::new(),
+            target_by_name,
+            untouchable_targets: target
+                .users
+                .iter()
+                .filter(|u| policy.is_excluded_user(&u.user_name))
+                .map(|u| u.id.as_str())
+                .collect(),
             claimed_users: BTreeSet::new(),
+            managed_groups: 0,
+            managed_memberships: 0,
+            group_losses: Vec::new(),
             new_users: 0,
             new_groups: 0,
         }
@@ -543,12 +757,63 @@ impl<'a> Planner<'a> {
     }
 
     fn push(&mut self, subject: impl Into<String>, operation: Operation<Ref>, reason: Reason) {
+        self.push_removing(subject, operation, reason, 0);
+    }
+
+    /// Pushes a change that removes `removes_access` accesses (see
+    /// [`PlannedChange::removes_access`]).
+    fn push_removing(
+        &mut self,
+        subject: impl Into<String>,
+        operation: Operation<Ref>,
+        reason: Reason,
+        removes_access: usize,
+    ) {
         self.drafts.push(Draft {
             subject: subject.into(),
             operation,
             reason,
             members: Vec::new(),
+            removes_access,
         });
+    }
+
+    /// Deactivates or deletes target user `t` when the policy allows deprovisioning; else
+    /// records the skip with what would have been done.
+    fn deprovision_user(&mut self, t: &User, operation: Operation<Ref>, reason: Reason) {
+        if self.policy.allow_deprovision {
+            self.push_removing(t.user_name.clone(), operation, reason, 1);
+        } else {
+            let would = operation.kind().to_owned();
+            self.skip(
+                t.user_name.clone(),
+                SkipReason::DeprovisionNotAllowed { would },
+            );
+        }
+    }
+
+    /// Makes the target twins of a skipped source user untouchable: the one linked to it,
+    /// and the one holding its name unless that one mirrors another source user.
+    fn protect(
+        &mut self,
+        source_id: &str,
+        user_name: &str,
+        by_link: &HashMap<&str, &'a User>,
+        source_ids: &BTreeSet<&str>,
+    ) {
+        if let Some(t) = by_link.get(source_id) {
+            self.untouchable_targets.insert(&t.id);
+        }
+        if let Some(t) = self.target_by_name.get(&fold(user_name)).copied() {
+            let mirrors_another = t.external_id.as_ref().is_some_and(|link| {
+                link.issuer == self.policy.issuer
+                    && link.id != source_id
+                    && source_ids.contains(link.id.as_str())
+            });
+            if !mirrors_another {
+                self.untouchable_targets.insert(&t.id);
+            }
+        }
     }
 
     /// Users in two passes, so that the outcome does not depend on the order of names:
@@ -564,16 +829,21 @@ impl<'a> Planner<'a> {
                 by_link.insert(link.id.as_str(), user);
             }
         }
+        let source_ids: BTreeSet<&str> = source.users.iter().map(|u| u.id.as_str()).collect();
 
         let mut sources: Vec<&User> = source.users.iter().collect();
         sources.sort_by(|a, b| (&a.user_name, &a.id).cmp(&(&b.user_name, &b.id)));
 
-        // Screen: exclusions and required names.
+        // Screen: held states, exclusions and required names.
         let mut candidates: Vec<(&User, User)> = Vec::new();
         for s in sources {
             let mut desired = self.policy.mapping.map_user(s);
             desired.external_id = Some(ExternalId::new(issuer, &s.id));
-            let reason = if self.policy.is_excluded_user(&desired.user_name) {
+            let reason = if let Some(hold) = &s.hold {
+                SkipReason::Held { hold: hold.clone() }
+            } else if self.policy.is_excluded_user(&desired.user_name)
+                || self.policy.is_excluded_user(&s.user_name)
+            {
                 SkipReason::Excluded
             } else if self.caps.requires_names
                 && (desired.given_name.is_none() || desired.family_name.is_none())
@@ -581,8 +851,10 @@ impl<'a> Planner<'a> {
                 SkipReason::MissingNames
             } else if !self.caps.can_deactivate_users && !desired.active {
                 // It cannot be held inactive: not created, and an existing one is left to
-                // deprovisioning (deleted when the policy deletes).
+                // deprovisioning (deleted when the policy deletes; its memberships go,
+                // which is the access it loses).
                 if !by_link.contains_key(s.id.as_str()) {
+                    self.protect(&s.id, &desired.user_name, &by_link, &source_ids);
                     self.skip(desired.user_name, SkipReason::CannotDeactivate);
                 }
                 continue;
@@ -590,9 +862,7 @@ impl<'a> Planner<'a> {
                 candidates.push((s, desired));
                 continue;
             };
-            if let Some(t) = by_link.get(s.id.as_str()) {
-                self.untouchable_targets.insert(&t.id);
-            }
+            self.protect(&s.id, &desired.user_name, &by_link, &source_ids);
             self.skip(desired.user_name, reason);
         }
 
@@ -602,13 +872,16 @@ impl<'a> Planner<'a> {
         let mut unlinked: Vec<(&User, User)> = Vec::new();
         for (s, desired) in candidates {
             match by_link.get(s.id.as_str()) {
-                Some(t) if self.claimed_users.insert(&t.id) => {
+                Some(t)
+                    if !self.untouchable_targets.contains(t.id.as_str())
+                        && self.claimed_users.insert(&t.id) =>
+                {
                     let name = if self.caps.can_rename_users {
                         &desired.user_name
                     } else {
                         &t.user_name
                     };
-                    taken.insert(lower(name), &s.id);
+                    taken.insert(fold(name), &s.id);
                     linked.push((s, desired, t));
                 }
                 _ => unlinked.push((s, desired)),
@@ -618,7 +891,7 @@ impl<'a> Planner<'a> {
         let mut by_name: HashMap<String, &User> = HashMap::new();
         for user in &target.users {
             if !self.claimed_users.contains(user.id.as_str()) {
-                by_name.insert(lower(&user.user_name), user);
+                by_name.insert(fold(&user.user_name), user);
             }
         }
         for (s, desired, t) in linked {
@@ -629,10 +902,9 @@ impl<'a> Planner<'a> {
         }
 
         // Pass 2: the others, by name.
-        let source_ids: BTreeSet<&str> = source.users.iter().map(|u| u.id.as_str()).collect();
         for (s, desired) in unlinked {
             let subject = desired.user_name.clone();
-            let name = lower(&desired.user_name);
+            let name = fold(&desired.user_name);
             // userNames are unique (case-insensitively) at every target: a second source
             // user with the same name could only fight the first over one target user.
             if taken.contains_key(&name) {
@@ -654,6 +926,10 @@ impl<'a> Planner<'a> {
                 continue;
             };
             let refusal = match &t.external_id {
+                // The twin of a skipped or excluded user: left alone.
+                _ if self.untouchable_targets.contains(t.id.as_str()) => {
+                    Some(SkipReason::DuplicateName)
+                }
                 Some(link) if link.issuer != issuer => Some(SkipReason::OwnedByOtherIssuer {
                     issuer: link.issuer.clone(),
                 }),
@@ -681,12 +957,19 @@ impl<'a> Planner<'a> {
     }
 
     /// Plans the update of target user `t` to `desired`, if anything differs (always when
-    /// it is being adopted, to write the ownership mark).
+    /// it is being adopted, to write the ownership mark). Turning `active` off is a
+    /// deactivation, planned as one: gated by the policy and counted by the guard.
     fn update_user(&mut self, mut desired: User, t: &User, adopted: bool) {
         let subject = desired.user_name.clone();
         let mut fields = self.policy.mapping.differences(&desired, t);
         if !self.caps.can_deactivate_users {
             fields.retain(|f| *f != TargetField::Active);
+        }
+        if fields.contains(&TargetField::Active) && !desired.active && t.active {
+            fields.retain(|f| *f != TargetField::Active);
+            desired.active = t.active;
+            let operation = Operation::DeactivateUser { id: t.id.clone() };
+            self.deprovision_user(t, operation, Reason::InactiveAtSource);
         }
         if !self.caps.can_rename_users && fields.contains(&TargetField::UserName) {
             fields.retain(|f| *f != TargetField::UserName);
@@ -724,7 +1007,6 @@ impl<'a> Planner<'a> {
             .filter(|t| self.owned(t.external_id.as_ref()))
             .filter(|t| !self.claimed_users.contains(t.id.as_str()))
             .filter(|t| !self.untouchable_targets.contains(t.id.as_str()))
-            .filter(|t| !self.policy.is_excluded_user(&t.user_name))
             .collect();
         leaving.sort_by(|a, b| (&a.user_name, &a.id).cmp(&(&b.user_name, &b.id)));
         for t in leaving {
@@ -738,15 +1020,7 @@ impl<'a> Planner<'a> {
                 _ if t.active => Operation::DeactivateUser { id },
                 _ => continue,
             };
-            if self.policy.allow_deprovision {
-                self.push(t.user_name.clone(), operation, Reason::LeftScope);
-            } else {
-                let would = operation.kind().to_owned();
-                self.skip(
-                    t.user_name.clone(),
-                    SkipReason::DeprovisionNotAllowed { would },
-                );
-            }
+            self.deprovision_user(t, operation, Reason::LeftScope);
         }
     }
 
@@ -754,7 +1028,6 @@ impl<'a> Planner<'a> {
         let target = self.target;
         let policy = self.policy;
         let mut by_link: HashMap<&str, &Group> = HashMap::new();
-        let mut by_name: HashMap<&str, &Group> = HashMap::new();
         for group in &target.groups {
             if let Some(link) = group
                 .external_id
@@ -763,22 +1036,8 @@ impl<'a> Planner<'a> {
             {
                 by_link.insert(link.id.as_str(), group);
             }
-            by_name.entry(group.display_name.as_str()).or_insert(group);
         }
-        let mut target_members: HashMap<&str, BTreeSet<&str>> = HashMap::new();
-        for m in &target.memberships {
-            target_members
-                .entry(m.group_id.as_str())
-                .or_default()
-                .insert(m.user_id.as_str());
-        }
-        let mut source_members: HashMap<&str, Vec<&str>> = HashMap::new();
-        for m in &source.memberships {
-            source_members
-                .entry(m.group_id.as_str())
-                .or_default()
-                .push(m.user_id.as_str());
-        }
+        let views = MemberViews::new(source, target, policy);
 
         let mut sources: Vec<&Group> = source.groups.iter().collect();
         sources.sort_by(|a, b| (&a.display_name, &a.id).cmp(&(&b.display_name, &b.id)));
@@ -786,65 +1045,54 @@ impl<'a> Planner<'a> {
 
         // As for users, in two passes: linked groups claim their target group and its final
         // name first, so that a rename at the source frees the old name for another group.
-        let mut taken: BTreeSet<&str> = BTreeSet::new();
+        let mut taken: BTreeSet<String> = BTreeSet::new();
         let mut linked: Vec<(&Group, &Group)> = Vec::new();
         let mut unlinked: Vec<&Group> = Vec::new();
         for g in sources {
             let link = by_link.get(g.id.as_str()).copied();
-            if policy.is_excluded_group(&g.display_name) {
+            let excluded = policy.is_excluded_group(&g.display_name)
+                || link.is_some_and(|t| policy.is_excluded_group(&t.display_name));
+            if excluded {
                 self.skip(g.display_name.clone(), SkipReason::Excluded);
                 if let Some(t) = link {
                     // Left alone, under the name it has.
                     claimed.insert(&t.id);
-                    taken.insert(&t.display_name);
+                    taken.insert(fold(&t.display_name));
                 }
                 continue;
             }
             match link {
                 Some(t) if claimed.insert(&t.id) => {
                     let renamable = self.caps.can_rename_groups;
-                    taken.insert(if renamable {
+                    taken.insert(fold(if renamable {
                         &g.display_name
                     } else {
                         &t.display_name
-                    });
+                    }));
                     linked.push((g, t));
                 }
                 _ => unlinked.push(g),
             }
         }
-        let mut by_name: HashMap<&str, &Group> = HashMap::new();
+        // Unclaimed target groups by name; excluded ones are never adopted.
+        let mut by_name: HashMap<String, &Group> = HashMap::new();
         for group in &target.groups {
-            if !claimed.contains(group.id.as_str()) {
-                by_name.entry(group.display_name.as_str()).or_insert(group);
+            if !claimed.contains(group.id.as_str())
+                && !policy.is_excluded_group(&group.display_name)
+            {
+                by_name.entry(fold(&group.display_name)).or_insert(group);
             }
         }
-        let desired_members = |planner: &Self, g: &Group| -> BTreeSet<Ref> {
-            source_members
-                .get(g.id.as_str())
-                .into_iter()
-                .flatten()
-                .filter_map(|uid| planner.user_refs.get(uid).cloned())
-                .collect()
-        };
-        let current_members = |t: &Group| -> BTreeSet<Ref> {
-            target_members
-                .get(t.id.as_str())
-                .into_iter()
-                .flatten()
-                .map(|u| Ref::Existing((*u).to_owned()))
-                .collect()
-        };
 
         for (g, t) in linked {
-            self.update_group(g, t, false);
-            let wanted = desired_members(self, g);
-            self.sync_members(
-                &g.display_name,
-                Ref::Existing(t.id.clone()),
-                &wanted,
-                &current_members(t),
-            );
+            self.managed_groups += 1;
+            self.update_group(g, t, Vec::new());
+            let wanted = views.desired(self, g);
+            let current = views.current(t);
+            let kept = views.kept(t, &current);
+            let source_empty = views.source_empty(g);
+            let group = Ref::Existing(t.id.clone());
+            self.sync_members(g, group, &wanted, &current, &kept, source_empty);
         }
 
         let source_ids: BTreeSet<&str> = source
@@ -855,12 +1103,12 @@ impl<'a> Planner<'a> {
             .collect();
         for g in unlinked {
             let subject = g.display_name.clone();
-            if !taken.insert(&g.display_name) {
+            if !taken.insert(fold(&g.display_name)) {
                 self.skip(subject, SkipReason::DuplicateName);
                 continue;
             }
-            let wanted = desired_members(self, g);
-            let Some(t) = by_name.get(g.display_name.as_str()).copied() else {
+            let wanted = views.desired(self, g);
+            let Some(t) = by_name.get(&fold(&g.display_name)).copied() else {
                 if wanted.is_empty() && !policy.create_empty_groups {
                     self.skip(subject, SkipReason::EmptyGroup);
                     continue;
@@ -875,7 +1123,8 @@ impl<'a> Planner<'a> {
                     group,
                 };
                 self.push(subject.clone(), operation, Reason::NotAtTarget);
-                self.sync_members(&subject, Ref::New(placeholder), &wanted, &BTreeSet::new());
+                let none = BTreeSet::new();
+                self.sync_members(g, Ref::New(placeholder), &wanted, &none, &none, false);
                 continue;
             };
             claimed.insert(&t.id);
@@ -897,13 +1146,25 @@ impl<'a> Planner<'a> {
                 self.skip(subject, reason);
                 continue;
             }
-            self.update_group(g, t, true);
-            self.sync_members(
-                &subject,
-                Ref::Existing(t.id.clone()),
-                &wanted,
-                &current_members(t),
-            );
+            self.managed_groups += 1;
+            let current = views.current(t);
+            // Adopting: the members the group has and the source does not list are not the
+            // engine's to remove, unless the policy mirrors adopted groups.
+            // (A group of ours that mirrored a source group re-created since keeps only what
+            // was recorded.)
+            let kept: BTreeSet<Ref> = match (&t.external_id, policy.adopted_group_members) {
+                (None, AdoptedMembers::Keep) => current.difference(&wanted).cloned().collect(),
+                (Some(_), _) => views.kept(t, &current),
+                (None, AdoptedMembers::Mirror) => BTreeSet::new(),
+            };
+            let keep_members = match &t.external_id {
+                None => kept.iter().map(Ref::to_string).collect(),
+                Some(_) => Vec::new(),
+            };
+            self.update_group(g, t, keep_members);
+            let source_empty = views.source_empty(g);
+            let group = Ref::Existing(t.id.clone());
+            self.sync_members(g, group, &wanted, &current, &kept, source_empty);
         }
 
         let mut leftover: Vec<&Group> = target
@@ -915,29 +1176,37 @@ impl<'a> Planner<'a> {
             .collect();
         leftover.sort_by(|a, b| (&a.display_name, &a.id).cmp(&(&b.display_name, &b.id)));
         for t in leftover {
+            self.managed_groups += 1;
+            let members = views.current(t).len();
+            self.managed_memberships += members;
             let source_id = t
                 .external_id
                 .as_ref()
                 .map(|l| l.id.as_str())
                 .unwrap_or_default();
+            let subject = t.display_name.clone();
             if source.groups_out_of_scope.contains(source_id) {
-                self.skip(t.display_name.clone(), SkipReason::LeftScope);
+                self.skip(subject, SkipReason::LeftScope);
+            } else if !source.groups_gone.contains(source_id) {
+                self.skip(subject, SkipReason::NotConfirmedGone);
             } else if policy.allow_deprovision {
                 let operation = Operation::DeleteGroup { id: t.id.clone() };
-                self.push(t.display_name.clone(), operation, Reason::DeletedAtSource);
+                self.push_removing(subject, operation, Reason::DeletedAtSource, 1 + members);
             } else {
                 let would = "delete_group".to_owned();
-                self.skip(
-                    t.display_name.clone(),
-                    SkipReason::DeprovisionNotAllowed { would },
-                );
+                self.skip(subject, SkipReason::DeprovisionNotAllowed { would });
             }
         }
     }
 
-    /// Plans the update of target group `t` to mirror `g`: adoption (the ownership mark),
-    /// a rename, a new description.
-    fn update_group(&mut self, g: &Group, t: &Group, adopted: bool) {
+    /// Plans the update of target group `t` to mirror `g`: a rename, a new description, or
+    /// an adoption (the ownership mark, and the members it keeps).
+    fn update_group(&mut self, g: &Group, t: &Group, keep_members: Vec<String>) {
+        let adopted = t
+            .external_id
+            .as_ref()
+            .is_none_or(|l| l.issuer != self.policy.issuer)
+            || t.external_id.as_ref().is_some_and(|l| l.id != g.id);
         let mut desired = g.clone();
         desired.id = t.id.clone();
         desired.external_id = Some(ExternalId::new(&self.policy.issuer, &g.id));
@@ -964,43 +1233,74 @@ impl<'a> Planner<'a> {
         let id = t.id.clone();
         self.push(
             g.display_name.clone(),
-            Operation::UpdateGroup { id, group: desired },
+            Operation::UpdateGroup {
+                id,
+                group: desired,
+                keep_members,
+            },
             reason,
         );
     }
 
     /// Plans the membership additions and removals that make `current` equal `wanted`,
-    /// chunked at the target's maximum, leaving skipped and excluded users alone.
+    /// chunked at the target's maximum. Skipped and excluded users, and the `kept` members
+    /// of an adopted group, are never removed; a group that would lose too many members is
+    /// recorded for the per-group guard.
     fn sync_members(
         &mut self,
-        subject: &str,
+        g: &Group,
         group: Ref,
         wanted: &BTreeSet<Ref>,
         current: &BTreeSet<Ref>,
+        kept: &BTreeSet<Ref>,
+        source_empty: bool,
     ) {
+        let removable = |r: &&Ref| match r {
+            Ref::Existing(id) => !self.untouchable_targets.contains(id.as_str()),
+            Ref::New(_) => true,
+        };
+        let managed: BTreeSet<&Ref> = current.difference(kept).filter(removable).collect();
+        self.managed_memberships += managed.len();
         let add: Vec<Ref> = wanted.difference(current).cloned().collect();
-        let remove: Vec<Ref> = current
-            .difference(wanted)
-            .filter(|r| match r {
-                Ref::Existing(id) => !self.untouchable_targets.contains(id.as_str()),
-                Ref::New(_) => true,
-            })
+        let remove: Vec<Ref> = managed
+            .into_iter()
+            .filter(|r| !wanted.contains(*r))
             .cloned()
             .collect();
+        let not_kept = kept.iter().filter(|r| !wanted.contains(*r)).count();
+        if not_kept > 0 {
+            self.skip(
+                g.display_name.clone(),
+                SkipReason::KeptMembers { count: not_kept },
+            );
+        }
+        if self
+            .policy
+            .deletion_guard
+            .group_trips(remove.len(), current.len(), source_empty)
+        {
+            self.group_losses.push(GroupLoss {
+                group: g.display_name.clone(),
+                members: current.len(),
+                removed: remove.len(),
+                source_empty,
+            });
+        }
         let chunk = self.caps.max_members_per_request.max(1);
         for users in add.chunks(chunk) {
             let operation = Operation::AddMembers {
                 group: group.clone(),
                 users: users.to_vec(),
             };
-            self.push_members(subject, operation, users, Reason::MembersMissing);
+            self.push_members(&g.display_name, operation, users, Reason::MembersMissing, 0);
         }
         for users in remove.chunks(chunk) {
             let operation = Operation::RemoveMembers {
                 group: group.clone(),
                 users: users.to_vec(),
             };
-            self.push_members(subject, operation, users, Reason::MembersNoLongerInSource);
+            let reason = Reason::MembersNoLongerInSource;
+            self.push_members(&g.display_name, operation, users, reason, users.len());
         }
     }
 
@@ -1011,6 +1311,7 @@ impl<'a> Planner<'a> {
         operation: Operation<Ref>,
         users: &[Ref],
         reason: Reason,
+        removes_access: usize,
     ) {
         let members = users
             .iter()
@@ -1028,10 +1329,21 @@ impl<'a> Planner<'a> {
             operation,
             reason,
             members,
+            removes_access,
         });
     }
 
-    fn finish(self, target_size: usize) -> Plan {
+    fn finish(self) -> Plan {
+        let managed_users = self
+            .target
+            .users
+            .iter()
+            .filter(|t| {
+                self.owned(t.external_id.as_ref()) || self.claimed_users.contains(t.id.as_str())
+            })
+            .filter(|t| !self.untouchable_targets.contains(t.id.as_str()))
+            .count();
+        let managed = managed_users + self.managed_groups + self.managed_memberships;
         let mut drafts = self.drafts;
         // Stable: keeps the planner's deterministic order within each phase.
         drafts.sort_by_key(|d| d.operation.phase());
@@ -1065,23 +1377,107 @@ impl<'a> Planner<'a> {
                 reason: draft.reason,
                 depends_on,
                 members: draft.members,
+                removes_access: draft.removes_access,
             });
         }
         let mut plan = Plan {
             changes,
             skipped: self.skipped,
             abort: None,
+            managed,
+            adoption: AdoptionRules::of(self.policy),
         };
-        let destructive = plan.destructive_count();
+        let removals = plan.access_removals();
         let guard = self.policy.deletion_guard;
-        if !guard.allows(destructive, target_size) {
-            plan.abort = Some(Abort::DeletionGuard {
-                destructive,
-                target_size,
+        let overall = !guard.allows(removals, managed);
+        if overall || !self.group_losses.is_empty() {
+            plan.abort = Some(Abort::AccessGuard {
+                removals,
+                managed,
+                overall,
                 max_count: guard.max_count,
                 max_percent: guard.max_percent,
+                groups: self.group_losses,
             });
         }
         plan
+    }
+}
+
+/// The member lists the group pass compares, by group id.
+struct MemberViews<'a> {
+    source: HashMap<&'a str, Vec<&'a str>>,
+    target: HashMap<&'a str, BTreeSet<&'a str>>,
+    /// Kept memberships (the engine did not add them), by group; empty when mirroring.
+    kept: HashMap<&'a str, BTreeSet<&'a str>>,
+}
+
+impl<'a> MemberViews<'a> {
+    fn new(source: &'a Snapshot, target: &'a Snapshot, policy: &Policy) -> Self {
+        let mut views = Self {
+            source: HashMap::new(),
+            target: HashMap::new(),
+            kept: HashMap::new(),
+        };
+        for m in &source.memberships {
+            views
+                .source
+                .entry(m.group_id.as_str())
+                .or_default()
+                .push(m.user_id.as_str());
+        }
+        for m in &target.memberships {
+            views
+                .target
+                .entry(m.group_id.as_str())
+                .or_default()
+                .insert(m.user_id.as_str());
+        }
+        if policy.adopted_group_members == AdoptedMembers::Keep {
+            for m in &target.kept_memberships {
+                views
+                    .kept
+                    .entry(m.group_id.as_str())
+                    .or_default()
+                    .insert(m.user_id.as_str());
+            }
+        }
+        views
+    }
+
+    /// The target references of the source members of `g` that the engine manages.
+    fn desired(&self, planner: &Planner<'_>, g: &Group) -> BTreeSet<Ref> {
+        self.source
+            .get(g.id.as_str())
+            .into_iter()
+            .flatten()
+            .filter_map(|uid| planner.user_refs.get(uid).cloned())
+            .collect()
+    }
+
+    /// The members target group `t` has.
+    fn current(&self, t: &Group) -> BTreeSet<Ref> {
+        self.target
+            .get(t.id.as_str())
+            .into_iter()
+            .flatten()
+            .map(|u| Ref::Existing((*u).to_owned()))
+            .collect()
+    }
+
+    /// The members of target group `t` recorded as kept, among its `current` ones.
+    fn kept(&self, t: &Group, current: &BTreeSet<Ref>) -> BTreeSet<Ref> {
+        self.kept
+            .get(t.id.as_str())
+            .into_iter()
+            .flatten()
+            .map(|u| Ref::Existing((*u).to_owned()))
+            .filter(|r| current.contains(r))
+            .collect()
+    }
+
+    /// Whether the source listed no member at all for `g`.
+    fn source_empty(&self, g: &Group) -> bool {
+        self.source.get(g.id.as_str()).is_none_or(Vec::is_empty)
     }
 }

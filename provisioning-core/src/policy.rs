@@ -7,10 +7,12 @@
 //! | empty groups are not created | [`Policy::create_empty_groups`] | off |
 //! | an existing target group with the same name is taken over | [`Policy::adopt_existing_groups`] | on |
 //! | an existing target user with the same userName is adopted and overwritten | [`Policy::adopt_existing_users`] | on |
-//! | deprovisioning (users leaving the scope, groups deleted at the source) needs an opt-in | [`Policy::allow_deprovision`] | off |
+//! | deactivating or deleting users (leaving the scope, or suspended at the source) and deleting groups (confirmed deleted at the source) needs an opt-in; without it each is a skip with its reason | [`Policy::allow_deprovision`] | off |
 //! | deprovisioning deactivates; deleting needs the policy to say so | [`Policy::deprovision`] | [`Deprovision::Deactivate`] |
-//! | a run that would deprovision too much aborts before any write | [`Policy::deletion_guard`] | 10 % of the target |
+//! | a run that would remove too much access aborts before any write: overall, and per group | [`Policy::deletion_guard`] | 10 % of what the engine manages; 50 % of a group of ≥ 10; any group emptied at the source |
+//! | an adopted group keeps the members the engine did not add | [`Policy::adopted_group_members`] | [`AdoptedMembers::Keep`] |
 //! | groups created by others (Control Tower's `AWS*`) are never touched | [`Policy::exclude_groups`] | `["AWS*"]` |
+//! | excluded users are never touched, nor removed from a group | [`Policy::exclude_users`] | none |
 //! | users lacking given and family names are skipped where the target requires them | target [`Capabilities`](crate::connector::Capabilities) | — |
 //! | one phone number, the work one | [`Policy::mapping`] | see [`mapping`](crate::mapping) |
 //!
@@ -27,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use wildmatch::WildMatch;
 
 use crate::mapping::AttributeMapping;
+use crate::util::fold;
 
 /// The issuer written into the external ids of the objects the engine creates or adopts.
 pub const DEFAULT_ISSUER: &str = "identity-provisioning";
@@ -43,15 +46,47 @@ pub enum Deprovision {
     Delete,
 }
 
-/// The limit on how much one run may deprovision. Exceeding either bound aborts the whole
-/// apply before its first write.
+/// How much access one run may remove before it aborts, writing nothing.
+///
+/// An *access removal* is every planned change that takes access away: a user deactivated
+/// or deleted (by whatever operation), a group deleted (and each membership it held), and
+/// each member removed from a group. The guard compares them with what the engine manages
+/// — the users and groups it owns or adopts, and their managed memberships — never with the
+/// whole target, so that many hand-made objects cannot dilute a scope mistake.
+///
+/// Two bounds apply at once:
+///
+/// - **overall**: at most [`max_percent`](Self::max_percent) of what is managed, and at
+///   most [`max_count`](Self::max_count) removals;
+/// - **per group**: a managed group whose source member list comes back empty while it
+///   would lose members at the target trips the guard, and so does one of at least
+///   [`group_min_members`](Self::group_min_members) members that would lose more than
+///   [`group_max_percent`](Self::group_max_percent) of them.
+///
+/// A tripped guard is shown with the groups named; a reviewed plan can still be applied
+/// exactly as saved (`provision apply plan.json --accept-removals N`, see
+/// [`saved`](crate::saved)).
+///
+/// ```
+/// let guard = provisioning_core::policy::DeletionGuard::default();
+/// assert!(guard.allows(10, 100));
+/// assert!(!guard.allows(11, 100));
+/// assert!(guard.group_allows(5, 10)); // half of a 10-member group
+/// assert!(!guard.group_allows(6, 10));
+/// assert!(guard.group_allows(9, 9)); // small groups only trip when emptied at the source
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DeletionGuard {
-    /// At most this many deactivations and deletions in one run; `None`: no absolute bound.
+    /// At most this many access removals in one run; `None`: no absolute bound.
     pub max_count: Option<usize>,
-    /// At most this percentage of the target's users and groups.
+    /// At most this percentage of what the engine manages (users, groups, memberships).
     pub max_percent: f64,
+    /// At most this percentage of one managed group's members at the target.
+    pub group_max_percent: f64,
+    /// Groups with fewer members than this are not held to `group_max_percent` (they still
+    /// trip when their source member list comes back empty).
+    pub group_min_members: usize,
 }
 
 impl Default for DeletionGuard {
@@ -59,42 +94,89 @@ impl Default for DeletionGuard {
         Self {
             max_count: None,
             max_percent: 10.0,
+            group_max_percent: 50.0,
+            group_min_members: 10,
         }
     }
 }
 
 impl DeletionGuard {
-    /// No bound at all: every deprovisioning the policy allows goes through.
+    /// No bound at all: every removal the policy allows goes through, and no group trips.
     ///
     /// ```
     /// let guard = provisioning_core::policy::DeletionGuard::unlimited();
     /// assert!(guard.allows(1_000, 1_000));
+    /// assert!(guard.group_allows(1_000, 1_000));
     /// ```
     pub fn unlimited() -> Self {
         Self {
             max_count: None,
             max_percent: 100.0,
+            group_max_percent: 100.0,
+            group_min_members: usize::MAX,
         }
     }
 
-    /// Whether `destructive` deprovisionings on a target of `target_size` users and groups
-    /// stay within the guard.
+    /// Whether `removals` access removals, out of `managed` managed objects and
+    /// memberships, stay within the overall bounds.
     ///
     /// ```
     /// let guard = provisioning_core::policy::DeletionGuard::default();
-    /// assert!(guard.allows(10, 100));
-    /// assert!(!guard.allows(11, 100));
     /// assert!(guard.allows(0, 0));
+    /// assert!(!guard.allows(1, 0));
     /// ```
-    pub fn allows(&self, destructive: usize, target_size: usize) -> bool {
-        if destructive == 0 {
+    pub fn allows(&self, removals: usize, managed: usize) -> bool {
+        if removals == 0 {
             return true;
         }
-        if self.max_count.is_some_and(|max| destructive > max) {
+        if self.max_count.is_some_and(|max| removals > max) {
             return false;
         }
-        (destructive as f64) * 100.0 <= self.max_percent * (target_size as f64)
+        (removals as f64) * 100.0 <= self.max_percent * (managed as f64)
     }
+
+    /// Whether a group of `members` members at the target may lose `removed` of them (the
+    /// empty-source trip is checked by the planner, which knows the source list).
+    ///
+    /// ```
+    /// let guard = provisioning_core::policy::DeletionGuard::default();
+    /// assert!(!guard.group_allows(60, 100));
+    /// ```
+    pub fn group_allows(&self, removed: usize, members: usize) -> bool {
+        members < self.group_min_members
+            || (removed as f64) * 100.0 <= self.group_max_percent * (members as f64)
+    }
+
+    /// Whether a managed group trips the per-group guard: it would lose `removed` of its
+    /// `members` at the target beyond [`group_allows`](Self::group_allows), or lose any
+    /// while its source member list came back empty. `group_max_percent = 100` turns the
+    /// per-group guard off, the empty-source trip included.
+    ///
+    /// ```
+    /// let guard = provisioning_core::policy::DeletionGuard::default();
+    /// assert!(guard.group_trips(1, 3, true)); // a 3-member group emptied at the source
+    /// assert!(!guard.group_trips(0, 3, true)); // nothing to lose
+    /// assert!(!provisioning_core::policy::DeletionGuard::unlimited().group_trips(3, 3, true));
+    /// ```
+    pub fn group_trips(&self, removed: usize, members: usize, source_empty: bool) -> bool {
+        if removed == 0 || self.group_max_percent >= 100.0 {
+            return false;
+        }
+        source_empty || !self.group_allows(removed, members)
+    }
+}
+
+/// What happens to the members an adopted group already had, which the engine did not add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdoptedMembers {
+    /// They stay: adoption adds the missing members and removes none of the others. Only
+    /// memberships the engine added are removed when the source drops them.
+    #[default]
+    Keep,
+    /// The group mirrors the source: members the source does not list are removed (each
+    /// removal counted by the guard).
+    Mirror,
 }
 
 /// The rules one sync follows. See the [module documentation](self) for each default.
@@ -119,11 +201,15 @@ pub struct Policy {
     pub allow_deprovision: bool,
     /// Deactivate or delete users that leave the scope.
     pub deprovision: Deprovision,
-    /// The bound on one run's deprovisioning.
+    /// The bound on one run's access removals.
     pub deletion_guard: DeletionGuard,
-    /// Group name patterns (`*` and `?`) the engine never creates, adopts, changes or deletes.
+    /// What adoption does to the members an adopted group already has.
+    pub adopted_group_members: AdoptedMembers,
+    /// Group name patterns (`*` and `?`) the engine never creates, adopts, changes or
+    /// deletes; matched case-insensitively after Unicode NFC normalisation, like names.
     pub exclude_groups: Vec<String>,
-    /// userName patterns the engine never creates, adopts, changes or deprovisions.
+    /// userName patterns the engine never creates, adopts, changes, deprovisions or removes
+    /// from a group; matched case-insensitively after Unicode NFC normalisation.
     pub exclude_users: Vec<String>,
     /// How source attributes become target attributes.
     pub mapping: AttributeMapping,
@@ -140,6 +226,7 @@ impl Default for Policy {
             allow_deprovision: false,
             deprovision: Deprovision::Deactivate,
             deletion_guard: DeletionGuard::default(),
+            adopted_group_members: AdoptedMembers::Keep,
             exclude_groups: vec!["AWS*".to_owned()],
             exclude_users: Vec::new(),
             mapping: AttributeMapping::default(),
@@ -165,6 +252,7 @@ impl Policy {
     /// let mut policy = provisioning_core::policy::Policy::default();
     /// policy.exclude_users.push("break-glass-*".into());
     /// assert!(policy.is_excluded_user("break-glass-admin"));
+    /// assert!(policy.is_excluded_user("Break-Glass-Admin")); // case-insensitively
     /// ```
     pub fn is_excluded_user(&self, user_name: &str) -> bool {
         matches_any(&self.exclude_users, user_name)
@@ -172,5 +260,8 @@ impl Policy {
 }
 
 fn matches_any(patterns: &[String], name: &str) -> bool {
-    patterns.iter().any(|p| WildMatch::new(p).matches(name))
+    let name = fold(name);
+    patterns
+        .iter()
+        .any(|p| WildMatch::new(&fold(p)).matches(&name))
 }

@@ -8,7 +8,10 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The key user names are compared by: case-insensitively, as SCIM and the Identity Store do.
-pub(crate) fn lower(s: &str) -> String {
-    s.to_lowercase()
+/// The key names are compared by: after Unicode NFC normalisation (an NFD "é" from one
+/// directory is the NFC "é" of another) and case-insensitively, as SCIM and the Identity
+/// Store compare userNames and group names.
+pub(crate) fn fold(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfc().collect::<String>().to_lowercase()
 }

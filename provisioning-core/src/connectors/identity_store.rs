@@ -308,6 +308,7 @@ impl TargetReader for IdentityStoreTarget {
             groups: groups.into_iter().map(|g| self.group(g)).collect(),
             memberships,
             groups_out_of_scope: BTreeSet::new(),
+            ..Snapshot::default()
         })
     }
 
@@ -425,7 +426,7 @@ impl Target for IdentityStoreTarget {
                     created_id: Some(id),
                 })
             }
-            Operation::UpdateGroup { id, group } => {
+            Operation::UpdateGroup { id, group, .. } => {
                 let current = self
                     .store
                     .describe_group(&GroupId(id.clone()))

@@ -305,6 +305,7 @@ impl Source for JumpCloudSource {
                 .filter(|id| !in_scope.contains(*id))
                 .map(|id| id.0.clone())
                 .collect(),
+            ..Snapshot::default()
         })
     }
 }

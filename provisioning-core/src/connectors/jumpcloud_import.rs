@@ -32,7 +32,7 @@ use serde::Serialize;
 use crate::connector::{ConnectorError, ErrorClass, TargetReader};
 use crate::connectors::jumpcloud::{JumpCloudSource, class};
 use crate::model::User;
-use crate::util::lower;
+use crate::util::fold;
 
 /// Whether an application user is known to JumpCloud.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -133,10 +133,10 @@ impl JumpCloudImport {
             .map_err(class("listing users"))?;
         let mut by_key: HashMap<String, String> = HashMap::new();
         for user in &known {
-            by_key.insert(lower(&user.username), user.id.to_string());
+            by_key.insert(fold(&user.username), user.id.to_string());
             if let Some(email) = user.email.as_deref().filter(|e| !e.is_empty()) {
                 by_key
-                    .entry(lower(email))
+                    .entry(fold(email))
                     .or_insert_with(|| user.id.to_string());
             }
         }
@@ -145,7 +145,7 @@ impl JumpCloudImport {
             .map(|user| {
                 let found = std::iter::once(user.user_name.as_str())
                     .chain(user.primary_email())
-                    .find_map(|key| by_key.get(&lower(key)).cloned());
+                    .find_map(|key| by_key.get(&fold(key)).cloned());
                 ImportCandidate {
                     status: if found.is_some() {
                         ImportStatus::Imported

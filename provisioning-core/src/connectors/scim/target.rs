@@ -18,7 +18,7 @@ use crate::connectors::ownership::{Kind, OwnershipRecord};
 use crate::mapping::TargetField;
 use crate::model::{Email, ExternalId, Group, Membership, Phone, Snapshot, User};
 use crate::plan::Operation;
-use crate::util::lower;
+use crate::util::fold;
 
 /// Membership changes per PATCH request (IAM Identity Center's limit).
 pub const MAX_MEMBER_CHANGES: usize = 100;
@@ -299,6 +299,7 @@ impl TargetReader for ScimTarget {
             users: users.into_iter().map(|u| self.user(u)).collect(),
             memberships,
             groups_out_of_scope: BTreeSet::new(),
+            ..Snapshot::default()
         })
     }
 
@@ -314,7 +315,7 @@ impl TargetReader for ScimTarget {
             .map_err(connector_error("looking up a user by userName"))?;
         Ok(found
             .into_iter()
-            .find(|u| lower(&u.user_name) == lower(user_name))
+            .find(|u| fold(&u.user_name) == fold(user_name))
             .map(|u| self.user(u)))
     }
 
@@ -406,7 +407,7 @@ impl Target for ScimTarget {
                     created_id: Some(id),
                 })
             }
-            Operation::UpdateGroup { id, group } => {
+            Operation::UpdateGroup { id, group, .. } => {
                 self.check_group_name(&group.display_name)?;
                 let mut ops = vec![PatchOperation::replace(
                     "displayName",
