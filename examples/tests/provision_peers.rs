@@ -101,9 +101,11 @@ async fn a_configured_sync_to_moto_converges_audits_and_follows_a_mover() {
     let (jc, engineering, grace) = jumpcloud().await;
     let dir = workdir("moto");
     let store = format!("d-{:010x}", nanos() % 0xff_ffff_ffff);
+    // One mover of 3 users, 2 groups and 3 memberships is 12.5 % of what the engine
+    // manages: a directory this small needs a wider guard than the default 10 %.
     let target = format!(
-        "[target.identity_store]\nidentity_store_id = \"{store}\"\n\n[aws]\nendpoint_url = \"{}\"\nregion = \"us-east-1\"\n",
-        Peer::Moto.url()
+        "{}\n[policy]\ndeletion_guard = {{ max_percent = 20.0 }}\n",
+        moto_target(&store)
     );
     let config = write_config(&dir, &jumpcloud_source(&jc, "AWS SSO"), &target);
 
@@ -178,6 +180,179 @@ async fn an_empty_source_aborts_with_exit_3_and_writes_nothing() {
     assert!(run.stdout.contains("ABORTED"), "{}", run.stdout);
     let plan = provision(&config, &["plan"]).await;
     assert_eq!(plan.code, 3, "{}", plan.stdout);
+}
+
+fn moto_target(store: &str) -> String {
+    format!(
+        "[target.identity_store]\nidentity_store_id = \"{store}\"\n\n[aws]\nendpoint_url = \"{}\"\nregion = \"us-east-1\"\n",
+        Peer::Moto.url()
+    )
+}
+
+/// Everything moto's identity store holds, read through the AWS SDK client (not the
+/// engine): user names, group names, and (group, user) name pairs.
+async fn store_state(store: &str) -> (Vec<String>, Vec<String>, Vec<(String, String)>) {
+    use aws_access::identity_store::{IdentityStore, SdkIdentityStore};
+    use futures::TryStreamExt;
+    let mut settings = aws_access::config::AwsSettings::default();
+    settings.region = Some("us-east-1".into());
+    settings.endpoint_url = Some(Peer::Moto.url());
+    let config = aws_access::config::load(&settings).await;
+    let client = SdkIdentityStore::new(&config, store);
+    let users: Vec<_> = client.list_users().try_collect().await.unwrap();
+    let groups: Vec<_> = client.list_groups().try_collect().await.unwrap();
+    let mut pairs = Vec::new();
+    for g in &groups {
+        let ids: Vec<_> = client.member_ids(&g.id).try_collect().await.unwrap();
+        for id in ids {
+            let user = users.iter().find(|u| u.id == id).unwrap();
+            pairs.push((g.display_name.clone(), user.user_name.clone()));
+        }
+    }
+    let mut names: Vec<_> = users.iter().map(|u| u.user_name.clone()).collect();
+    let mut group_names: Vec<_> = groups.iter().map(|g| g.display_name.clone()).collect();
+    names.sort();
+    group_names.sort();
+    pairs.sort();
+    (names, group_names, pairs)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bound_group_read_back_empty_aborts_with_exit_3_and_a_saved_plan_applies_only_as_reviewed()
+ {
+    let (jc, engineering, grace) = jumpcloud().await;
+    let ada = jc
+        .members(&engineering)
+        .into_iter()
+        .find(|u| *u != grace)
+        .unwrap();
+    let dir = workdir("moto-empty-group");
+    let store = format!("d-{:010x}", nanos() % 0xff_ffff_ffff);
+    let config = write_config(
+        &dir,
+        &jumpcloud_source(&jc, "AWS SSO"),
+        &moto_target(&store),
+    );
+    ok(&config, &["apply"]).await;
+    let synced = store_state(&store).await;
+    assert_eq!(synced.2.len(), 3, "{synced:?}");
+    let record = std::fs::read_to_string(dir.join("provision.ownership.jsonl")).unwrap();
+
+    // Engineering is emptied at JumpCloud (to be rebuilt): its two members would lose it.
+    jc.remove_member(&engineering, &ada);
+    jc.remove_member(&engineering, &grace);
+    let run = provision(&config, &["apply"]).await;
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("\"Engineering\" would lose 2 of its 2 member(s)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("its source member list came back empty"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        store_state(&store).await,
+        synced,
+        "nothing was written to moto"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("provision.ownership.jsonl")).unwrap(),
+        record
+    );
+
+    // The reviewed way past the guard: save the plan, then apply exactly it.
+    let saved = dir.join("plan.json");
+    let run = provision(&config, &["plan", "--out", saved.to_str().unwrap()]).await;
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert!(run.stdout.contains("--accept-removals 2"), "{}", run.stdout);
+    let file = saved.to_str().unwrap();
+    let run = provision(&config, &["apply", file]).await;
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert!(run.stdout.contains("--accept-removals 2"), "{}", run.stdout);
+    let run = provision(&config, &["apply", file, "--accept-removals", "1"]).await;
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    // The source moves after the review: refused, saying what moved.
+    jc.add_member(&engineering, &ada);
+    let run = provision(&config, &["apply", file, "--accept-removals", "2"]).await;
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("the source changed since the plan was saved"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("membership added: ada.lovelace in Engineering"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(store_state(&store).await, synced, "still nothing written");
+    // Back as reviewed: applied exactly, and the two memberships go.
+    jc.remove_member(&engineering, &ada);
+    let out = ok(&config, &["apply", file, "--accept-removals", "2"]).await;
+    assert!(out.contains("2 access removal(s) written"), "{out}");
+    let after = store_state(&store).await;
+    assert_eq!(
+        after.0, synced.0,
+        "users are kept (the store cannot deactivate)"
+    );
+    assert!(
+        after.2.iter().all(|(group, _)| group != "Engineering"),
+        "{after:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_suspended_at_the_source_stays_active_at_scim2_server_under_the_default_policy() {
+    let (jc, _, grace) = jumpcloud().await;
+    let dir = workdir("scim-suspended");
+    let base = test_peers::scim_tenant(Peer::ScimAwsIdentityCenter, "provision-suspended");
+    let target = format!(
+        "[target.scim]\nbase_url = \"{base}\"\ntoken = {{ env = \"PROVISION_TEST_SCIM_TOKEN\" }}\n"
+    );
+    let config = write_config(&dir, &jumpcloud_source(&jc, "AWS SSO"), &target);
+    ok(&config, &["apply"]).await;
+    jc.set_user_field(&grace, "state", Value::from("SUSPENDED"));
+    let run = provision(&config, &["--json", "apply"]).await;
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let skipped = doc["plan"]["skipped"].as_array().unwrap();
+    assert!(
+        skipped.iter().any(|s| s["subject"] == "grace.hopper"
+            && s["reason"] == "deprovision_not_allowed"
+            && s["would"] == "deactivate_user"),
+        "{doc}"
+    );
+    // Read back from scim2-server itself.
+    let users: Value = scim_get(&format!(
+        "{base}/Users?filter=userName%20eq%20%22grace.hopper%22"
+    ))
+    .await;
+    assert_eq!(
+        users["Resources"][0]["active"],
+        Value::Bool(true),
+        "{users}"
+    );
+}
+
+/// GETs a SCIM resource from the peer itself (not through our client).
+async fn scim_get(url: &str) -> Value {
+    reqwest::Client::new()
+        .get(url)
+        .bearer_auth(test_peers::scim_token())
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .json()
+        .await
+        .unwrap()
 }
 
 /// Nanoseconds since the epoch: unique enough to keep runs apart.

@@ -52,7 +52,8 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use crate::connector::{ConnectorError, ErrorClass, Target};
 use crate::mapping::TargetField;
 use crate::model::User;
-use crate::plan::{Operation, Plan, PlannedChange, Ref};
+use crate::plan::{AdoptionRules, Operation, Plan, PlannedChange, Ref};
+use crate::policy::matches_any;
 use crate::report::{ChangeOutcome, Report, Status};
 use crate::util::lock;
 
@@ -120,6 +121,7 @@ pub async fn apply_observed(
     let run = Run {
         target,
         options,
+        adoption: &plan.adoption,
         // One request every 1/rate seconds, no bursts: never above the target's quota.
         limiter: rate
             .map(|r| RateLimiter::direct(Quota::per_second(r).allow_burst(NonZeroU32::MIN))),
@@ -151,9 +153,16 @@ pub async fn apply_observed(
         start = end;
     }
 
+    let access_removed = outcomes
+        .iter()
+        .filter(|o| matches!(o.status, Status::Ok { .. }))
+        .filter_map(|o| plan.changes.get(o.change))
+        .map(|c| c.removes_access)
+        .sum();
     Report {
         outcomes,
         aborted: None,
+        access_removed,
         api_calls: run.calls.into_inner().unwrap_or_else(|e| e.into_inner()),
         throttled: run
             .throttled
@@ -166,6 +175,8 @@ pub async fn apply_observed(
 struct Run<'a> {
     target: &'a dyn Target,
     options: &'a ApplyOptions,
+    /// What a create that conflicts may take over.
+    adoption: &'a AdoptionRules,
     limiter: Option<DefaultDirectRateLimiter>,
     /// Placeholder → the id its create returned.
     created: Mutex<HashMap<String, String>>,
@@ -385,9 +396,12 @@ impl Run<'_> {
                 let Some(existing) = self.target.find_user(&user.user_name).await? else {
                     return Err(conflict);
                 };
-                refuse_foreign(
+                let excluded = matches_any(&self.adoption.exclude_users, &existing.user_name);
+                may_adopt(
                     existing.external_id.as_ref(),
                     user.external_id.as_ref(),
+                    (!self.adoption.users).then_some("policy.adopt_existing_users is off"),
+                    excluded.then_some("its userName matches policy.exclude_users"),
                     conflict,
                 )?;
                 let mut desired = user.clone();
@@ -407,9 +421,12 @@ impl Run<'_> {
                 let Some(existing) = self.target.find_group(&group.display_name).await? else {
                     return Err(conflict);
                 };
-                refuse_foreign(
+                let excluded = matches_any(&self.adoption.exclude_groups, &existing.display_name);
+                may_adopt(
                     existing.external_id.as_ref(),
                     group.external_id.as_ref(),
+                    (!self.adoption.groups).then_some("policy.adopt_existing_groups is off"),
+                    excluded.then_some("its name matches policy.exclude_groups"),
                     conflict,
                 )?;
                 let mut desired = group.clone();
@@ -447,24 +464,36 @@ fn is_removal(operation: &Operation<String>) -> bool {
     )
 }
 
-fn refuse_foreign(
+/// Whether a create that conflicted may take the existing object over: always the very one
+/// we mirror (a crashed run created it); an unowned one only when the policy adopts and does
+/// not exclude it (`refused` and `excluded` say why not); never another tool's, nor ours
+/// mirroring a different source object.
+fn may_adopt(
     existing: Option<&crate::model::ExternalId>,
     ours: Option<&crate::model::ExternalId>,
+    refused: Option<&str>,
+    excluded: Option<&str>,
     conflict: ConnectorError,
 ) -> Result<(), ConnectorError> {
-    // Only an unowned object, or the very one we mirror, may be taken over: never another
-    // tool's, nor ours mirroring a different source object.
-    match existing {
-        Some(theirs) if Some(theirs) != ours => Err(ConnectorError::new(
-            ErrorClass::Conflict,
-            format!(
-                "{conflict}; the existing object is linked elsewhere (issuer {:?}, id {:?}) and is \
-                 left alone: resolve the name clash at the source or the target",
-                theirs.issuer, theirs.id
+    let why = match existing {
+        Some(theirs) if Some(theirs) == ours => return Ok(()),
+        Some(theirs) => format!(
+            "the existing object is linked elsewhere (issuer {:?}, id {:?}) and is left alone: \
+             resolve the name clash at the source or the target",
+            theirs.issuer, theirs.id
+        ),
+        None => match excluded.or(refused) {
+            Some(rule) => format!(
+                "an unowned object of that name exists at the target and is not adopted \
+                 ({rule}): it is left alone; rename one side, or adopt it in the policy"
             ),
-        )),
-        _ => Ok(()),
-    }
+            None => return Ok(()),
+        },
+    };
+    Err(ConnectorError::new(
+        ErrorClass::Conflict,
+        format!("{conflict}; {why}"),
+    ))
 }
 
 /// The attributes a create would have written: everything `user` sets.

@@ -41,5 +41,6 @@ pub mod model;
 pub mod plan;
 pub mod policy;
 pub mod report;
+pub mod saved;
 pub mod sync;
 mod util;

@@ -259,7 +259,9 @@ impl Policy {
     }
 }
 
-fn matches_any(patterns: &[String], name: &str) -> bool {
+/// Whether `name` matches one of the exclusion `patterns` (`*`, `?`), compared after NFC
+/// normalisation and case-insensitively.
+pub(crate) fn matches_any(patterns: &[String], name: &str) -> bool {
     let name = fold(name);
     patterns
         .iter()

@@ -74,6 +74,10 @@ pub struct Report {
     pub api_calls: BTreeMap<String, u64>,
     /// Throttled responses that were waited out and retried.
     pub throttled: u64,
+    /// Access removed by the changes written (their
+    /// [`removes_access`](crate::plan::PlannedChange::removes_access)).
+    #[serde(default)]
+    pub access_removed: usize,
     /// Wall time of the apply.
     #[serde(rename = "duration_ms", with = "millis")]
     pub duration: Duration,
@@ -199,6 +203,27 @@ pub fn render_plan(plan: &Plan) -> String {
             counts.join(", ")
         );
     }
+    let removals: Vec<_> = plan
+        .changes
+        .iter()
+        .filter_map(|c| Some((c, c.access_removed()?)))
+        .collect();
+    if !removals.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nAccess removals: {} of the {} users, groups and memberships the engine manages:",
+            plan.access_removals(),
+            plan.managed
+        );
+        for (c, what) in removals {
+            let members = if c.members.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", describe_members(&c.members))
+            };
+            let _ = writeln!(out, "  - #{}: {what}{members}: {}", c.id + 1, c.reason);
+        }
+    }
     if !plan.skipped.is_empty() {
         let _ = writeln!(out, "\nSkipped ({}):", plan.skipped.len());
         for s in &plan.skipped {
@@ -267,10 +292,11 @@ pub fn render_report(report: &Report) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "{} ok, {} skipped, {} failed in {:.1}s; {} call(s){}{}; {} throttled response(s) retried",
+        "{} ok, {} skipped, {} failed ({} access removal(s) written) in {:.1}s; {} call(s){}{}; {} throttled response(s) retried",
         counts.ok,
         counts.skipped,
         counts.failed,
+        report.access_removed,
         report.duration.as_secs_f64(),
         report.total_calls(),
         if calls.is_empty() { "" } else { ": " },

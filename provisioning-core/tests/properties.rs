@@ -3,7 +3,11 @@
 //! - applying plan(S, T) to T converges: the next plan is empty, and every source user the
 //!   plan did not skip is at the target with its mapped attributes;
 //! - no plan deactivates or deletes when the policy forbids it;
-//! - an applied plan always respects the deletion guard, and an aborted plan writes nothing;
+//! - an aborted plan writes nothing;
+//! - under source damage (groups emptied, lists truncated, states randomised, names
+//!   re-cased) an apply never removes more access than the guard allows, counted from the
+//!   target before and after, never touches an excluded or held user, and never deprovisions
+//!   without the opt-in;
 //! - planning (a dry run) never writes;
 //! - applying the same plan twice leaves the target as applying it once;
 //! - the planner is deterministic.
@@ -152,7 +156,7 @@ prop_compose! {
         policy.adopt_existing_users = adopt_existing_users;
         policy.allow_deprovision = allow_deprovision;
         policy.deprovision = if delete { Deprovision::Delete } else { Deprovision::Deactivate };
-        policy.deletion_guard = DeletionGuard { max_count, max_percent };
+        policy.deletion_guard = DeletionGuard { max_count, max_percent, ..DeletionGuard::default() };
         policy
     }
 }
@@ -252,21 +256,89 @@ proptest! {
     }
 
     #[test]
-    fn the_deletion_guard_holds_and_an_aborted_plan_writes_nothing(
+    fn an_aborted_plan_writes_nothing(
         source in arb_source(), target in arb_target(), caps in arb_caps(), policy in arb_policy(),
     ) {
         let target = target.with_capabilities(caps);
-        let target_size = {
-            let t = target.snapshot();
-            t.users.len() + t.groups.len()
-        };
         let plan = plan_against(&source, &target, &policy);
         let report = block_on(apply(&plan, &target, &options()));
         if plan.abort.is_some() {
             prop_assert_eq!(target.writes(), 0);
             prop_assert!(report.outcomes.is_empty());
-        } else {
-            prop_assert!(policy.deletion_guard.allows(plan.destructive_count(), target_size));
+        }
+    }
+
+    /// A synced target, then a damaged source read (groups emptied, member lists truncated,
+    /// states randomised, names in another case): whatever the policy, the apply never
+    /// removes more access than the guard allows, never touches an excluded or held user,
+    /// and never deactivates or deletes without `allow_deprovision`. Access removed is
+    /// counted from the target's snapshots before and after, not from the plan.
+    #[test]
+    fn the_access_guard_holds_when_the_source_misbehaves(
+        source in arb_source(), target in arb_target(), caps in arb_caps(), mut policy in arb_policy(),
+        damage in arb_damage(), excluded in prop::option::of(0..USER_NAMES.len()),
+    ) {
+        prop_assume!(!source.is_empty());
+        let target = target.with_capabilities(caps);
+        let mut clean = policy.clone();
+        clean.deletion_guard = DeletionGuard::unlimited();
+        let first = plan_against(&source, &target, &clean);
+        prop_assert!(block_on(apply(&first, &target, &options())).is_success());
+
+        if let Some(name) = excluded {
+            policy.exclude_users = vec![USER_NAMES[name].to_uppercase()];
+        }
+        let damaged = damage.apply_to(&source);
+        let before = target.snapshot();
+        let plan = plan_against(&damaged, &target, &policy);
+        block_on(apply(&plan, &target, &options()));
+        let after = target.snapshot();
+        let removed = removed_access(&before, &after);
+
+        // Never more than the guard allows, measured against the engine's objects as the
+        // target shows them (ours before or after), independently of the plan's figures.
+        let guard = policy.deletion_guard;
+        if let Some(max) = guard.max_count {
+            prop_assert!(removed <= max, "{removed} removed, max_count {max}");
+        }
+        let managed = managed_upper_bound(&before, &after);
+        prop_assert!(
+            (removed as f64) * 100.0 <= guard.max_percent * (managed as f64) + 1e-9,
+            "{removed} removed of at most {managed} managed, max {}%", guard.max_percent
+        );
+        // A group the source returned empty loses no member.
+        for g in &damaged.groups {
+            if damaged.members_of(&g.id).next().is_some() {
+                continue;
+            }
+            for t in after.groups.iter().filter(|t| t.external_id.as_ref().is_some_and(|l| l.id == g.id && l.issuer == DEFAULT_ISSUER)) {
+                let then: BTreeSet<_> = before.members_of(&t.id).collect();
+                let now: BTreeSet<_> = after.members_of(&t.id).collect();
+                prop_assert!(then.is_subset(&now), "{} lost members while empty at the source", t.display_name);
+            }
+        }
+        // Excluded and held users are never touched, nor removed from a group.
+        let protected: Vec<&User> = before.users.iter().filter(|t| {
+            let name = t.user_name.to_lowercase();
+            policy.exclude_users.iter().any(|p| p.to_lowercase() == name)
+                || damaged.users.iter().any(|s| s.hold.is_some() && s.user_name.to_lowercase() == name)
+        }).collect();
+        for t in protected {
+            prop_assert_eq!(after.users.iter().find(|u| u.id == t.id), Some(t), "{} was changed", t.user_name);
+            let then: BTreeSet<_> = before.memberships.iter().filter(|m| m.user_id == t.id).collect();
+            let now: BTreeSet<_> = after.memberships.iter().filter(|m| m.user_id == t.id).collect();
+            prop_assert!(then.is_subset(&now), "{} lost a membership", t.user_name);
+        }
+        // Nothing is deactivated or deleted without the opt-in.
+        if !policy.allow_deprovision {
+            for t in &before.users {
+                let now = after.users.iter().find(|u| u.id == t.id);
+                prop_assert!(now.is_some(), "{} deleted", t.user_name);
+                prop_assert!(!t.active || now.is_some_and(|u| u.active), "{} deactivated", t.user_name);
+            }
+            for g in &before.groups {
+                prop_assert!(after.groups.iter().any(|t| t.id == g.id), "{} deleted", g.display_name);
+            }
         }
     }
 
@@ -280,7 +352,9 @@ proptest! {
             &source_dir, &provisioning_core::model::Scope::All, &target, &policy,
         )).unwrap();
         prop_assert_eq!(target.writes(), 0);
-        let mut reversed = source_dir.snapshot();
+        let (mut reversed, _) = block_on(provisioning_core::sync::read_both(
+            &source_dir, &provisioning_core::model::Scope::All, &target, &policy,
+        )).unwrap();
         reversed.users.reverse();
         reversed.groups.reverse();
         prop_assert_eq!(planned, plan_against(&reversed, &target, &policy));
@@ -301,4 +375,123 @@ proptest! {
         prop_assert!(again.is_success(), "{}", provisioning_core::report::render_report(&again));
         prop_assert_eq!(target.snapshot(), once);
     }
+}
+
+/// Damage done to a source read.
+#[derive(Debug, Clone)]
+struct Damage {
+    /// Groups (by index) whose member list comes back empty.
+    emptied: Vec<usize>,
+    /// Memberships (by index) missing from the read.
+    truncated: Vec<usize>,
+    /// Users (by index) and the state they come back in: 0 suspended, 1 staged, 2 unknown.
+    states: Vec<(usize, u8)>,
+    /// Users (by index) whose userName comes back upper-cased.
+    recased: Vec<usize>,
+}
+
+impl Damage {
+    fn apply_to(&self, source: &Snapshot) -> Snapshot {
+        use provisioning_core::model::Hold;
+        let mut s = source.clone();
+        for &g in &self.emptied {
+            if let Some(group) = s.groups.get(g) {
+                let id = group.id.clone();
+                s.memberships.retain(|m| m.group_id != id);
+            }
+        }
+        let all: Vec<_> = s.memberships.iter().cloned().collect();
+        for &i in &self.truncated {
+            if let Some(m) = all.get(i) {
+                s.memberships.remove(m);
+            }
+        }
+        for &(u, state) in &self.states {
+            if let Some(user) = s.users.get_mut(u) {
+                match state {
+                    0 => user.active = false,
+                    1 => user.hold = Some(Hold::Staged),
+                    _ => {
+                        user.hold = Some(Hold::UnknownState {
+                            value: "PENDING_REVIEW".into(),
+                        })
+                    }
+                }
+            }
+        }
+        for &u in &self.recased {
+            if let Some(user) = s.users.get_mut(u) {
+                user.user_name = user.user_name.to_uppercase();
+            }
+        }
+        s
+    }
+}
+
+prop_compose! {
+    fn arb_damage()(
+        emptied in prop::collection::vec(0..5usize, 0..2),
+        truncated in prop::collection::vec(0..20usize, 0..6),
+        states in prop::collection::vec((0..9usize, 0u8..3), 0..3),
+        recased in prop::collection::vec(0..9usize, 0..2),
+    ) -> Damage {
+        Damage { emptied, truncated, states, recased }
+    }
+}
+
+/// Access removed between two snapshots of one target: users deleted or deactivated,
+/// groups deleted, memberships removed (a deleted group's included).
+fn removed_access(before: &Snapshot, after: &Snapshot) -> usize {
+    let users = before
+        .users
+        .iter()
+        .filter(|t| match after.users.iter().find(|u| u.id == t.id) {
+            None => true,
+            Some(now) => t.active && !now.active,
+        })
+        .count();
+    let groups = before
+        .groups
+        .iter()
+        .filter(|t| !after.groups.iter().any(|g| g.id == t.id))
+        .count();
+    // A deleted user's memberships go with it: counted once, as the user.
+    let deleted_users: BTreeSet<&str> = before
+        .users
+        .iter()
+        .filter(|t| !after.users.iter().any(|u| u.id == t.id))
+        .map(|t| t.id.as_str())
+        .collect();
+    let memberships = before
+        .memberships
+        .difference(&after.memberships)
+        .filter(|m| !deleted_users.contains(m.user_id.as_str()))
+        .count();
+    users + groups + memberships
+}
+
+/// At least what the engine manages: the users and groups carrying its mark before or
+/// after, and the memberships of those groups before.
+fn managed_upper_bound(before: &Snapshot, after: &Snapshot) -> usize {
+    let ours = |e: &Option<ExternalId>| e.as_ref().is_some_and(|l| l.issuer == DEFAULT_ISSUER);
+    let users: BTreeSet<&str> = before
+        .users
+        .iter()
+        .chain(&after.users)
+        .filter(|u| ours(&u.external_id))
+        .map(|u| u.id.as_str())
+        .collect();
+    let groups: BTreeSet<&str> = before
+        .groups
+        .iter()
+        .chain(&after.groups)
+        .filter(|g| ours(&g.external_id))
+        .map(|g| g.id.as_str())
+        .collect();
+    let memberships = before
+        .memberships
+        .iter()
+        .filter(|m| groups.contains(m.group_id.as_str()))
+        .count();
+    users.len() + groups.len() + memberships
 }

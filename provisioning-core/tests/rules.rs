@@ -476,16 +476,23 @@ async fn the_deletion_threshold_aborts_the_whole_apply_before_any_write() {
     jc.insert_user(person("u7", "Barbara Liskov"));
     jc.add_member("g1", "u7");
     let mut policy = deprovisioning();
-    policy.deletion_guard = DeletionGuard::default(); // 10 % of 5 objects: not even one
+    // Alan's deactivation and his membership of Research: 2 of the 9 users, groups and
+    // memberships the engine manages, more than 10 %.
+    policy.deletion_guard = DeletionGuard::default();
     let plan = plan_for(&jc, &target, &policy).await;
-    assert!(matches!(
-        plan.abort,
-        Some(Abort::DeletionGuard {
-            destructive: 1,
-            target_size: 5,
-            ..
-        })
-    ));
+    assert!(
+        matches!(
+            plan.abort,
+            Some(Abort::AccessGuard {
+                removals: 2,
+                managed: 9,
+                overall: true,
+                ..
+            })
+        ),
+        "{:?}",
+        plan.abort
+    );
     let writes_before = target.writes();
     let report = apply(&plan, &target, &ApplyOptions::default()).await;
     assert!(report.aborted.is_some() && !report.is_success());
@@ -496,13 +503,15 @@ async fn the_deletion_threshold_aborts_the_whole_apply_before_any_write() {
     );
 
     policy.deletion_guard = DeletionGuard {
-        max_count: Some(1),
+        max_count: Some(2),
         max_percent: 100.0,
+        ..DeletionGuard::default()
     };
     assert!(plan_for(&jc, &target, &policy).await.abort.is_none());
     policy.deletion_guard = DeletionGuard {
-        max_count: Some(0),
+        max_count: Some(1),
         max_percent: 100.0,
+        ..DeletionGuard::default()
     };
     assert!(plan_for(&jc, &target, &policy).await.abort.is_some());
 }
@@ -641,7 +650,15 @@ async fn membership_removals_follow_the_source() {
     });
     jc2.bind_group("aws", "g1");
     jc2.bind_group("aws", "g2");
-    let plan = sync(&jc2, &target, &Policy::default()).await;
+    // One membership of the nine users, groups and memberships managed is 11 %: over the
+    // default guard in a directory this small, so it is counted and aborts...
+    let tripped = plan_for(&jc2, &target, &Policy::default()).await;
+    assert_eq!(tripped.access_removals(), 1);
+    assert!(tripped.abort.is_some());
+    // ...and goes through under a guard that allows it.
+    let mut policy = Policy::default();
+    policy.deletion_guard.max_percent = 20.0;
+    let plan = sync(&jc2, &target, &policy).await;
     assert_eq!(
         plan.counts().keys().copied().collect::<Vec<_>>(),
         ["remove_members"]
@@ -665,4 +682,425 @@ async fn the_planner_is_deterministic() {
     shuffled.users.reverse();
     shuffled.groups.reverse();
     assert_eq!(plan(&shuffled, &t, &caps, &Policy::default()), first);
+}
+
+// --- Access guards: every loss of access is counted, gated and explainable. --------------
+
+/// `n` people, all in group `g1` ("Engineering"); the first `also_in_g2` also in `g2`.
+fn team(n: usize, also_in_g2: usize) -> Snapshot {
+    let mut s = Snapshot::default();
+    s.groups.push(Group::new("g1", "Engineering"));
+    s.groups.push(Group::new("g2", "Everyone"));
+    for i in 0..n {
+        let id = format!("u{i}");
+        s.users.push(person(&id, &format!("P{i} Person")));
+        s.add_membership("g1", &id);
+        s.add_membership("g2", &id);
+        if i >= also_in_g2 {
+            s.memberships.remove(&provisioning_core::model::Membership {
+                group_id: "g2".into(),
+                user_id: id.clone(),
+            });
+        }
+    }
+    s
+}
+
+/// Syncs `source` into a fresh in-memory target with the default policy.
+async fn synced(source: &Snapshot) -> MemoryDirectory {
+    let target = MemoryDirectory::default();
+    let first = plan(
+        source,
+        &target.snapshot(),
+        &target.capabilities(),
+        &Policy::default(),
+    );
+    assert!(first.abort.is_none(), "{:?}", first.abort);
+    assert!(
+        apply(&first, &target, &ApplyOptions::default())
+            .await
+            .is_success()
+    );
+    target
+}
+
+fn plan_on(source: &Snapshot, target: &MemoryDirectory, policy: &Policy) -> Plan {
+    plan(source, &target.snapshot(), &target.capabilities(), policy)
+}
+
+fn group_trips(plan: &Plan) -> Vec<(String, usize, usize, bool)> {
+    match &plan.abort {
+        Some(Abort::AccessGuard { groups, .. }) => groups
+            .iter()
+            .map(|g| (g.group.clone(), g.members, g.removed, g.source_empty))
+            .collect(),
+        other => panic!("expected an access-guard abort, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_bound_group_read_back_empty_aborts_the_run_naming_it() {
+    let clean = team(3, 3);
+    let target = synced(&clean).await;
+    // Engineering comes back with no members (emptied to be rebuilt; a truncated read).
+    let mut damaged = clean.clone();
+    damaged.memberships.retain(|m| m.group_id != "g1");
+    let plan = plan_on(&damaged, &target, &Policy::default());
+    assert_eq!(group_trips(&plan), [("Engineering".to_owned(), 3, 3, true)]);
+    assert!(
+        plan.abort
+            .as_ref()
+            .unwrap()
+            .to_string()
+            .contains("\"Engineering\"")
+    );
+    assert_eq!(plan.access_removals(), 3, "each member counts");
+    let writes = target.writes();
+    let report = apply(&plan, &target, &ApplyOptions::default()).await;
+    assert!(report.aborted.is_some());
+    assert_eq!(target.writes(), writes, "nothing is written");
+    assert_eq!(members(&target.snapshot(), "Engineering").len(), 3);
+}
+
+#[tokio::test]
+async fn a_partial_member_list_losing_most_of_one_group_aborts() {
+    let clean = team(10, 10);
+    let target = synced(&clean).await;
+    // Six of Engineering's ten members are missing from its list (still in Everyone).
+    let mut damaged = clean.clone();
+    for i in 0..6 {
+        damaged
+            .memberships
+            .remove(&provisioning_core::model::Membership {
+                group_id: "g1".into(),
+                user_id: format!("u{i}"),
+            });
+    }
+    let mut policy = Policy::default();
+    policy.deletion_guard.max_percent = 100.0; // only the per-group bound is at stake
+    let plan = plan_on(&damaged, &target, &policy);
+    assert_eq!(
+        group_trips(&plan),
+        [("Engineering".to_owned(), 10, 6, false)]
+    );
+    // Five of ten is within the per-group bound.
+    damaged
+        .memberships
+        .insert(provisioning_core::model::Membership {
+            group_id: "g1".into(),
+            user_id: "u0".into(),
+        });
+    assert!(plan_on(&damaged, &target, &policy).abort.is_none());
+}
+
+#[tokio::test]
+async fn a_user_suspended_at_the_source_is_not_deactivated_without_the_opt_in() {
+    let clean = team(3, 3);
+    let target = synced(&clean).await;
+    let mut suspended = clean.clone();
+    suspended.users[0].active = false;
+    let plan = plan_on(&suspended, &target, &Policy::default());
+    assert!(
+        plan.changes.iter().all(|c| {
+            !matches!(&c.operation, Operation::UpdateUser { fields, .. } if fields.contains(&provisioning_core::mapping::TargetField::Active))
+                && !matches!(c.operation, Operation::DeactivateUser { .. })
+        }),
+        "{:#?}",
+        plan.changes
+    );
+    assert_eq!(
+        skipped(&plan, "p0@example.com"),
+        [&SkipReason::DeprovisionNotAllowed {
+            would: "deactivate_user".into()
+        }]
+    );
+    apply(&plan, &target, &ApplyOptions::default()).await;
+    assert!(user_named(&target.snapshot(), "p0@example.com").active);
+
+    // With the opt-in it is a deactivation, planned as one and counted by the guard.
+    let plan = plan_on(&suspended, &target, &deprovisioning());
+    let deactivation: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c.operation, Operation::DeactivateUser { .. }))
+        .collect();
+    assert_eq!(deactivation.len(), 1);
+    assert_eq!(deactivation[0].reason, Reason::InactiveAtSource);
+    assert_eq!(plan.access_removals(), 1);
+    let mut guarded = deprovisioning();
+    guarded.deletion_guard = DeletionGuard {
+        max_count: Some(0),
+        ..DeletionGuard::default()
+    };
+    assert!(plan_on(&suspended, &target, &guarded).abort.is_some());
+    let report = apply(&plan, &target, &ApplyOptions::default()).await;
+    assert!(report.is_success());
+    assert_eq!(report.access_removed, 1);
+    assert!(!user_named(&target.snapshot(), "p0@example.com").active);
+}
+
+#[tokio::test]
+async fn unknown_and_staged_source_states_skip_the_user_and_write_nothing() {
+    use provisioning_core::model::Hold;
+    let clean = team(3, 3);
+    let target = synced(&clean).await;
+    let mut odd = clean.clone();
+    odd.users[0].hold = Some(Hold::UnknownState {
+        value: "PENDING_REVIEW".into(),
+    });
+    odd.users[0].active = false;
+    odd.users[1].hold = Some(Hold::Staged);
+    odd.users[1].active = false;
+    // And a new staged user is not created.
+    let mut new = person("u9", "New Hire");
+    new.hold = Some(Hold::Staged);
+    new.active = false;
+    odd.users.push(new);
+    odd.add_membership("g1", "u9");
+    let plan = plan_on(&odd, &target, &deprovisioning());
+    assert!(plan.is_empty(), "{:#?}", plan.changes);
+    let held = skipped(&plan, "p0@example.com");
+    assert!(matches!(held[..], [SkipReason::Held { .. }]));
+    assert!(
+        plan.skipped
+            .iter()
+            .any(|s| s.to_string_contains("PENDING_REVIEW"))
+    );
+    assert!(matches!(
+        skipped(&plan, "new@example.com")[..],
+        [SkipReason::Held { hold: Hold::Staged }]
+    ));
+    let writes = target.writes();
+    apply(&plan, &target, &ApplyOptions::default()).await;
+    assert_eq!(target.writes(), writes);
+}
+
+trait SkippedText {
+    fn to_string_contains(&self, text: &str) -> bool;
+}
+
+impl SkippedText for provisioning_core::plan::Skipped {
+    fn to_string_contains(&self, text: &str) -> bool {
+        self.reason.to_string().contains(text)
+    }
+}
+
+#[tokio::test]
+async fn the_guard_counts_against_what_the_engine_manages_not_the_whole_target() {
+    let clean = team(50, 0);
+    let target = synced(&clean).await;
+    for i in 0..1000 {
+        target.insert_user(person(&format!("hand-{i}"), &format!("Hand{i} Made")));
+    }
+    let mut keeps_one = clean.clone();
+    keeps_one.users.truncate(1);
+    keeps_one.memberships.retain(|m| m.user_id == "u0");
+    let mut policy = deprovisioning();
+    policy.deletion_guard = DeletionGuard::default();
+    let plan = plan_on(&keeps_one, &target, &policy);
+    match &plan.abort {
+        Some(Abort::AccessGuard {
+            removals,
+            managed,
+            overall,
+            ..
+        }) => {
+            assert!(*overall);
+            assert_eq!(*removals, 49 + 49, "49 deactivations and 49 memberships");
+            assert_eq!(
+                *managed,
+                50 + 1 + 50,
+                "50 users, 1 group, 50 memberships; not the 1,000 others"
+            );
+        }
+        other => panic!("expected an abort, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn exclusions_match_case_insensitively_and_protect_unlinked_members() {
+    let mut source = team(2, 0);
+    source.users[0].user_name = "Admin@example.com".into();
+    let target = MemoryDirectory::default();
+    // The break-glass account exists at the target, unlinked, and is in Engineering, which
+    // the engine manages.
+    let mut admin = person("t-admin", "Admin Breakglass");
+    admin.user_name = "admin@example.com".into();
+    admin.given_name = Some("Break".into());
+    target.insert_user(admin.clone());
+    let mut policy = Policy::default();
+    policy.exclude_users = vec!["admin@example.com".into()];
+    let first = plan_on(&source, &target, &policy);
+    assert_eq!(
+        skipped(&first, "Admin@example.com"),
+        [&SkipReason::Excluded]
+    );
+    assert!(
+        apply(&first, &target, &ApplyOptions::default())
+            .await
+            .is_success()
+    );
+    let engineering = group_named(&target.snapshot(), "Engineering")
+        .unwrap()
+        .id
+        .clone();
+    target.add_member(&engineering, "t-admin");
+    let before = user_named(&target.snapshot(), "admin@example.com").clone();
+    for policy in [policy.clone(), {
+        let mut mirror = policy.clone();
+        mirror.adopted_group_members = provisioning_core::policy::AdoptedMembers::Mirror;
+        mirror.allow_deprovision = true;
+        mirror
+    }] {
+        let plan = plan_on(&source, &target, &policy);
+        assert!(plan.is_empty(), "{:#?}", plan.changes);
+        assert!(
+            apply(&plan, &target, &ApplyOptions::default())
+                .await
+                .is_success()
+        );
+    }
+    let after = target.snapshot();
+    assert_eq!(
+        user_named(&after, "admin@example.com"),
+        &before,
+        "never adopted or changed"
+    );
+    assert!(members(&after, "Engineering").contains(&"admin@example.com".to_owned()));
+}
+
+#[tokio::test]
+async fn an_adopted_group_keeps_the_members_the_engine_did_not_add() {
+    let source = team(2, 0);
+    let target = MemoryDirectory::default();
+    target.insert_group(Group::new("tg", "Engineering"));
+    for i in 0..3 {
+        let id = format!("hand-{i}");
+        target.insert_user(person(&id, &format!("Hand{i} Made")));
+        target.add_member("tg", &id);
+    }
+    let first = plan_on(&source, &target, &Policy::default());
+    assert_eq!(
+        first.access_removals(),
+        0,
+        "adoption removes nobody by default"
+    );
+    assert_eq!(
+        skipped(&first, "Engineering"),
+        [&SkipReason::KeptMembers { count: 3 }]
+    );
+    assert!(
+        apply(&first, &target, &ApplyOptions::default())
+            .await
+            .is_success()
+    );
+    assert_eq!(members(&target.snapshot(), "Engineering").len(), 5);
+    let second = plan_on(&source, &target, &Policy::default());
+    assert!(second.is_empty(), "{:#?}", second.changes);
+
+    // A member the engine added is managed: it goes when the source drops it.
+    let mut mover = source.clone();
+    mover.memberships.retain(|m| m.user_id != "u1");
+    let plan = plan_on(&mover, &target, &Policy::default());
+    let removed: Vec<_> = plan
+        .changes
+        .iter()
+        .flat_map(|c| c.members.clone())
+        .collect();
+    assert_eq!(removed, ["p1@example.com"]);
+    assert_eq!(plan.access_removals(), 1);
+
+    // Mirroring removes the others too, each counted.
+    let mut mirror = Policy::default();
+    mirror.adopted_group_members = provisioning_core::policy::AdoptedMembers::Mirror;
+    mirror.deletion_guard = DeletionGuard::unlimited();
+    let plan = plan_on(&source, &target, &mirror);
+    assert_eq!(plan.access_removals(), 3);
+}
+
+#[tokio::test]
+async fn a_group_out_of_the_configured_scope_is_left_unless_the_source_confirms_it_is_gone() {
+    let clean = team(3, 3);
+    let target = synced(&clean).await;
+    // Okta-style: Everyone is no longer configured; the source does not list it at all.
+    let mut narrowed = clean.clone();
+    narrowed.groups.retain(|g| g.id == "g1");
+    narrowed.memberships.retain(|m| m.group_id == "g1");
+    let plan = plan_on(&narrowed, &target, &deprovisioning());
+    assert!(plan.is_empty(), "{:#?}", plan.changes);
+    assert_eq!(skipped(&plan, "Everyone"), [&SkipReason::NotConfirmedGone]);
+    // Confirmed deleted at the source (an Okta 404): deleted, with its memberships counted.
+    narrowed.groups_gone.insert("g2".into());
+    let plan = plan_on(&narrowed, &target, &deprovisioning());
+    let delete: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c.operation, Operation::DeleteGroup { .. }))
+        .collect();
+    assert_eq!(delete.len(), 1);
+    assert_eq!(delete[0].removes_access, 1 + 3);
+}
+
+#[tokio::test]
+async fn adopt_on_conflict_follows_the_policy() {
+    let source = team(1, 0);
+    let target = MemoryDirectory::default();
+    let mut policy = Policy::default();
+    policy.adopt_existing_users = false;
+    let plan = plan_on(&source, &target, &policy);
+    // Between plan and apply, someone creates the same user by hand.
+    target.insert_user(person("hand", "P0 Person"));
+    let report = apply(&plan, &target, &ApplyOptions::default()).await;
+    let create = report
+        .outcomes
+        .iter()
+        .find(|o| o.kind == "create_user")
+        .unwrap();
+    match &create.status {
+        provisioning_core::report::Status::Failed { error, .. } => {
+            assert!(error.contains("adopt_existing_users"), "{error}")
+        }
+        other => panic!("expected a failed change, got {other:?}"),
+    }
+    let hand = user_named(&target.snapshot(), "p0@example.com").clone();
+    assert_eq!(hand.external_id, None, "not taken over");
+}
+
+#[tokio::test]
+async fn a_saved_plan_is_refused_when_the_source_changed_since() {
+    use provisioning_core::saved::{SavedPlan, SavedPlanError};
+    let clean = team(3, 3);
+    let target = synced(&clean).await;
+    let mut damaged = clean.clone();
+    damaged.memberships.retain(|m| m.group_id != "g1");
+    let tripped = plan_on(&damaged, &target, &Policy::default());
+    assert!(tripped.abort.is_some());
+    let saved = SavedPlan::new(tripped, &damaged, &target.snapshot());
+    let saved: SavedPlan = serde_json::from_str(&serde_json::to_string(&saved).unwrap()).unwrap();
+    // Without the count, or with another count: refused.
+    assert!(matches!(
+        saved.accept(&damaged, &target.snapshot(), None),
+        Err(SavedPlanError::NotAccepted { removals: 3, .. })
+    ));
+    assert!(matches!(
+        saved.accept(&damaged, &target.snapshot(), Some(2)),
+        Err(SavedPlanError::CountMismatch { .. })
+    ));
+    // The source moved: refused, naming what moved.
+    let mut moved = damaged.clone();
+    moved.add_membership("g1", "u0");
+    let err = saved
+        .accept(&moved, &target.snapshot(), Some(3))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("membership added: p0@example.com in Engineering"),
+        "{err}"
+    );
+    // Unchanged and accepted: applied exactly.
+    let plan = saved.accept(&damaged, &target.snapshot(), Some(3)).unwrap();
+    let report = apply(&plan, &target, &ApplyOptions::default()).await;
+    assert!(report.is_success());
+    assert_eq!(report.access_removed, 3);
+    assert!(members(&target.snapshot(), "Engineering").is_empty());
 }

@@ -6,6 +6,8 @@
 //! cargo run -p provisioning-examples --bin provision -- --sandbox
 //! cargo run -p provisioning-examples --bin provision -- --config provision.toml plan
 //! cargo run -p provisioning-examples --bin provision -- --config provision.toml apply
+//! cargo run -p provisioning-examples --bin provision -- --config provision.toml plan --out plan.json
+//! cargo run -p provisioning-examples --bin provision -- --config provision.toml apply plan.json --accept-removals 12
 //! cargo run -p provisioning-examples --bin provision -- --config provision.toml audit --group Engineering
 //! cargo run -p provisioning-examples --bin provision -- --config provision.toml import --into-group "Pulumi users"
 //! ```
@@ -49,10 +51,22 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Show what a sync would change, and why. Writes nothing.
-    Plan,
-    /// Plan, then apply the plan.
+    /// Show what a sync would change, and why. Writes nothing to either side.
+    Plan {
+        /// Also save the plan, with both snapshots it was made from, to this file (for
+        /// `provision apply FILE`).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Plan, then apply the plan; or apply a saved plan exactly as saved.
     Apply {
+        /// A plan saved by `provision plan --out FILE`: applied only if neither side has
+        /// changed since.
+        #[arg(value_name = "FILE")]
+        plan: Option<PathBuf>,
+        /// Apply a saved plan a guard stopped: name its number of access removals.
+        #[arg(long, value_name = "N", requires = "plan")]
+        accept_removals: Option<usize>,
         /// Only plan: write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -129,10 +143,21 @@ async fn execute(cli: Cli) -> Result<Outcome> {
     let outcome = match cli.command {
         // Without a command only the sandbox gets here (checked first): its tour.
         None => run::tour(connected, policy, cli.json).await?,
-        Some(Command::Plan) => run::plan(connected, policy, cli.json).await?,
-        Some(Command::Apply { dry_run }) => {
-            run::apply(connected, policy, dry_run, cli.json).await?
+        Some(Command::Plan { out }) => {
+            run::plan(connected, policy, out.as_deref(), cli.json).await?
         }
+        Some(Command::Apply {
+            plan: Some(file),
+            accept_removals,
+            dry_run,
+        }) => {
+            run::apply_saved(connected, policy, &file, accept_removals, dry_run, cli.json).await?
+        }
+        Some(Command::Apply {
+            plan: None,
+            dry_run,
+            ..
+        }) => run::apply(connected, policy, dry_run, cli.json).await?,
         Some(Command::Audit { group, user }) => {
             let view = match (group, user) {
                 (Some(group), _) => AuditView::MembersOf(group),

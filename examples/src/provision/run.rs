@@ -21,7 +21,10 @@ use provisioning_core::model::{Scope, Snapshot};
 use provisioning_core::plan::{Plan, plan as make_plan};
 use provisioning_core::policy::Policy;
 use provisioning_core::report::{Report, Status, render_plan, render_report};
+use provisioning_core::saved::SavedPlan;
+use provisioning_core::sync::{SyncError, read_both};
 use serde_json::{Value, json};
+use std::path::Path;
 
 use super::audit;
 use super::connect::Connected;
@@ -81,39 +84,44 @@ impl Printer {
     }
 }
 
-/// Reads the source (within the scope) and the target, once each.
+/// Reads the source (within the scope) and the target, once each, and asks the source
+/// which groups synced earlier are gone ([`read_both`]).
 ///
 /// # Errors
 ///
-/// When either read fails; the message names the side. Nothing was written.
-pub async fn read(connected: &Connected) -> Result<(Snapshot, Snapshot)> {
-    let source = connected
-        .source
-        .read(&connected.scope)
-        .await
-        .with_context(|| {
-            format!(
-                "reading the source ({}); nothing was written",
-                connected.source_label
-            )
-        })?;
-    let target = connected.target.read().await.with_context(|| {
-        format!(
-            "reading the target ({}); nothing was written",
-            connected.target_label
-        )
-    })?;
-    Ok((source, target))
+/// When a read fails; the message names the side. Nothing was written.
+pub async fn read(connected: &Connected, policy: &Policy) -> Result<(Snapshot, Snapshot)> {
+    read_both(
+        connected.source.as_ref(),
+        &connected.scope,
+        connected.target.as_ref(),
+        policy,
+    )
+    .await
+    .map_err(|err| {
+        let side = match &err {
+            SyncError::TargetRead(_) => format!("the target ({})", connected.target_label),
+            _ => format!("the source ({})", connected.source_label),
+        };
+        anyhow::Error::new(err).context(format!("reading {side}; nothing was written"))
+    })
 }
 
-async fn planned(connected: &Connected, policy: &Policy) -> Result<Plan> {
-    let (source, target) = read(connected).await?;
-    Ok(make_plan(
-        &source,
-        &target,
-        &connected.target.capabilities(),
-        policy,
-    ))
+/// A plan and the two snapshots it was made from.
+struct Planned {
+    plan: Plan,
+    source: Snapshot,
+    target: Snapshot,
+}
+
+async fn planned(connected: &Connected, policy: &Policy) -> Result<Planned> {
+    let (source, target) = read(connected, policy).await?;
+    let plan = make_plan(&source, &target, &connected.target.capabilities(), policy);
+    Ok(Planned {
+        plan,
+        source,
+        target,
+    })
 }
 
 fn header(connected: &Connected, what: &str) -> String {
@@ -136,11 +144,11 @@ fn document(connected: &Connected, fields: Value) -> Value {
 }
 
 /// Reads both sides, plans, and shows the plan under its header.
-async fn shown_plan(connected: &Connected, policy: &Policy, out: &mut Printer) -> Result<Plan> {
-    let plan = planned(connected, policy).await?;
+async fn shown_plan(connected: &Connected, policy: &Policy, out: &mut Printer) -> Result<Planned> {
+    let planned = planned(connected, policy).await?;
     out.print(&header(connected, "Plan"));
-    out.print(&render_plan(&plan));
-    Ok(plan)
+    out.print(&render_plan(&planned.plan));
+    Ok(planned)
 }
 
 fn plan_exit(plan: &Plan) -> Exit {
@@ -151,18 +159,66 @@ fn plan_exit(plan: &Plan) -> Exit {
     }
 }
 
-/// `provision plan`: what a sync would change, and why. Writes nothing.
+/// `provision plan`: what a sync would change, and why. Writes nothing to either side;
+/// with `out`, saves the plan and both snapshots there for `provision apply <file>`.
 ///
 /// # Errors
 ///
-/// When a directory cannot be read.
-pub async fn plan(connected: &Connected, policy: &Policy, json: bool) -> Result<Outcome> {
+/// When a directory cannot be read, or the plan cannot be saved.
+pub async fn plan(
+    connected: &Connected,
+    policy: &Policy,
+    out_file: Option<&Path>,
+    json: bool,
+) -> Result<Outcome> {
     let mut out = Printer::new(json);
-    let plan = shown_plan(connected, policy, &mut out).await?;
+    let Planned {
+        plan,
+        source,
+        target,
+    } = shown_plan(connected, policy, &mut out).await?;
+    if let Some(path) = out_file {
+        let saved = SavedPlan::new(plan.clone(), &source, &target);
+        save(path, &saved)?;
+        let accept = if plan.abort.is_some() {
+            format!(" --accept-removals {}", saved.access_removals)
+        } else {
+            String::new()
+        };
+        out.print(&format!(
+            "\nSaved the plan and both snapshots to {}: review it, then apply exactly it with \
+             `provision apply {}{accept}` (refused if either side changes meanwhile).\n",
+            path.display(),
+            path.display()
+        ));
+    }
     Ok(Outcome {
         exit: plan_exit(&plan),
         json: document(connected, json!({ "plan": plan })),
         human: out.finish(),
+    })
+}
+
+/// Writes `saved` to `path` through a file beside it renamed into place, so that a reader
+/// never sees half a plan.
+fn save(path: &Path, saved: &SavedPlan) -> Result<()> {
+    let text = serde_json::to_string_pretty(saved).context("serialising the plan")?;
+    let aside = path.with_extension("json.tmp");
+    std::fs::write(&aside, text)
+        .and_then(|()| std::fs::rename(&aside, path))
+        .with_context(|| format!("saving the plan to {}", path.display()))
+}
+
+/// Reads a saved plan.
+fn load(path: &Path) -> Result<SavedPlan> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the saved plan {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a saved plan (write one with `provision plan --out {}`)",
+            path.display(),
+            path.display()
+        )
     })
 }
 
@@ -180,7 +236,7 @@ pub async fn apply(
     json: bool,
 ) -> Result<Outcome> {
     let mut out = Printer::new(json);
-    let plan = shown_plan(connected, policy, &mut out).await?;
+    let plan = shown_plan(connected, policy, &mut out).await?.plan;
     if dry_run {
         out.print("\nDry run: nothing was written.\n");
         return Ok(Outcome {
@@ -189,15 +245,75 @@ pub async fn apply(
             human: out.finish(),
         });
     }
-    let report = if plan.is_empty() && plan.abort.is_none() {
+    let report = applied(&plan, connected, &mut out).await;
+    Ok(Outcome {
+        exit: report_exit(&report),
+        json: document(connected, json!({ "plan": plan, "report": report })),
+        human: out.finish(),
+    })
+}
+
+/// Applies `plan` (unless it is empty) and shows the report.
+async fn applied(plan: &Plan, connected: &Connected, out: &mut Printer) -> Report {
+    if plan.is_empty() && plan.abort.is_none() {
         out.print("\nNothing to apply.\n");
-        Report::default()
-    } else {
-        out.print("\nApplying...\n");
-        let report = apply_with_progress(&plan, connected).await;
-        out.print(&format!("\n{}", render_report(&report)));
-        report
+        return Report::default();
+    }
+    out.print("\nApplying...\n");
+    let report = apply_with_progress(plan, connected).await;
+    out.print(&format!("\n{}", render_report(&report)));
+    report
+}
+
+/// `provision apply <file>`: applies a saved plan exactly as saved — only if both sides,
+/// read again now, equal the snapshots it was made from, and (for a plan a guard stopped)
+/// `accept_removals` names its access removals. Otherwise nothing is written and the
+/// refusal says what moved ([`Exit::Aborted`]).
+///
+/// # Errors
+///
+/// When the file cannot be read or is not a saved plan, or a directory cannot be read.
+pub async fn apply_saved(
+    connected: &Connected,
+    policy: &Policy,
+    path: &Path,
+    accept_removals: Option<usize>,
+    dry_run: bool,
+    json: bool,
+) -> Result<Outcome> {
+    let saved = load(path)?;
+    let mut out = Printer::new(json);
+    let (source, target) = read(connected, policy).await?;
+    out.print(&header(connected, "Saved plan"));
+    let plan = match saved.accept(&source, &target, accept_removals) {
+        Ok(plan) => plan,
+        Err(refusal) => {
+            out.print(&render_plan(&saved.plan));
+            out.print(&format!("\nREFUSED: {refusal}\n"));
+            return Ok(Outcome {
+                exit: Exit::Aborted,
+                json: document(
+                    connected,
+                    json!({ "plan": saved.plan, "refused": refusal.to_string() }),
+                ),
+                human: out.finish(),
+            });
+        }
     };
+    out.print(&render_plan(&plan));
+    out.print(&format!(
+        "\nBoth sides match the saved snapshots; {} access removal(s) accepted.\n",
+        plan.access_removals()
+    ));
+    if dry_run {
+        out.print("\nDry run: nothing was written.\n");
+        return Ok(Outcome {
+            exit: Exit::Success,
+            json: document(connected, json!({ "dry_run": true, "plan": plan })),
+            human: out.finish(),
+        });
+    }
+    let report = applied(&plan, connected, &mut out).await;
     Ok(Outcome {
         exit: report_exit(&report),
         json: document(connected, json!({ "plan": plan, "report": report })),
@@ -268,7 +384,7 @@ pub async fn audit(
     json: bool,
 ) -> Result<Outcome> {
     let mut out = Printer::new(json);
-    let (source, target) = read(connected).await?;
+    let (source, target) = read(connected, policy).await?;
     out.print(&header(connected, "Audit"));
     let fields = match view {
         AuditView::Drift => {
@@ -399,13 +515,13 @@ pub async fn tour(connected: &Connected, policy: &Policy, json: bool) -> Result<
     let mut out = Printer::new(json);
     out.print(&header(connected, "Sync"));
     out.print("== 1. provision plan ==\n\n");
-    let first = planned(connected, policy).await?;
+    let first = planned(connected, policy).await?.plan;
     out.print(&render_plan(&first));
     out.print("\n== 2. provision apply ==\n\n");
     let report = apply_with_progress(&first, connected).await;
     out.print(&render_report(&report));
     out.print("\n== 3. provision plan, again ==\n\n");
-    let second = planned(connected, policy).await?;
+    let second = planned(connected, policy).await?.plan;
     out.print(&render_plan(&second));
     let mut exit = report_exit(&report);
     if exit == Exit::Success && !second.is_empty() {
