@@ -11,7 +11,14 @@
 //! | `firstname`, `lastname`, `displayname` | `given_name`, `family_name`, `display_name` |
 //! | `email` | the one primary `work` email |
 //! | `phoneNumbers[{type, number}]` | `phone_numbers` (the mapping keeps one, the work one by default) |
-//! | `state` `ACTIVATED` | `active = true`; `STAGED`, `SUSPENDED` → `false` |
+//! | `state` `ACTIVATED` | `active = true` |
+//! | `state` `SUSPENDED` | `active = false` (deactivated at the target) |
+//! | `state` `STAGED` (created, not yet activated) | held: [`Hold::Staged`] (not created at the target; an existing twin is left as it is) |
+//! | any other `state` (`"PENDING_REVIEW"`, …) | held: [`Hold::UnknownState`] naming the value (the user and its twin are skipped) |
+//! | no `state`: `suspended: true` / `activated: false` / neither | `active = false` / [`Hold::Staged`] / `active = true` |
+//!
+//! A held user keeps `active = true`: the planner acts on the hold, never on `active`, so a
+//! state the engine does not know can never read as "inactive".
 //! | `attributes[{name, value}]` and `department`, `costCenter`, `company`, `jobTitle`, `employeeIdentifier`, `employeeType`, `location` | `attributes` |
 //!
 //! ```no_run
@@ -35,7 +42,7 @@ use jumpcloud_api::models::{SystemUser, UserGroup, UserState};
 use jumpcloud_api::v2::AssociationTarget;
 
 use crate::connector::{ConnectorError, ErrorClass, Source};
-use crate::model::{Email, Group, Membership, Phone, Scope, Snapshot, User};
+use crate::model::{Email, Group, Hold, Membership, Phone, Scope, Snapshot, User};
 
 /// Groups whose member lists are read at once.
 const MEMBER_READS_IN_FLIGHT: usize = 4;
@@ -179,17 +186,26 @@ fn text(value: &serde_json::Value) -> Option<String> {
     }
 }
 
-/// A JumpCloud user as an engine user.
+/// A JumpCloud user as an engine user. The state maps as the
+/// [module documentation](self) tables: `SUSPENDED` is inactive, `STAGED` and unknown states
+/// are held (see [`User::hold`]).
 ///
 /// ```
 /// use jumpcloud_api::models::SystemUser;
+/// use provisioning_core::connectors::jumpcloud::user_from;
+/// use provisioning_core::model::Hold;
+///
 /// let jc: SystemUser = serde_json::from_str(
 ///     r#"{"_id":"5f0c","username":"ada","email":"ada@example.com","firstname":"Ada","lastname":"Lovelace","state":"SUSPENDED","department":"R&D"}"#,
 /// ).unwrap();
-/// let user = provisioning_core::connectors::jumpcloud::user_from(&jc);
+/// let user = user_from(&jc);
 /// assert_eq!(user.primary_email(), Some("ada@example.com"));
 /// assert!(!user.active);
+/// assert_eq!(user.hold, None);
 /// assert_eq!(user.attributes["department"], "R&D");
+///
+/// let jc: SystemUser = serde_json::from_str(r#"{"_id":"5f0d","username":"bob","state":"PENDING_REVIEW"}"#).unwrap();
+/// assert_eq!(user_from(&jc).hold, Some(Hold::UnknownState { value: "PENDING_REVIEW".into() }));
 /// ```
 pub fn user_from(u: &SystemUser) -> User {
     let mut user = User::new(u.id.as_str(), &u.username);
@@ -212,10 +228,20 @@ pub fn user_from(u: &SystemUser) -> User {
             })
         })
         .collect();
-    user.active = match &u.state {
-        Some(state) => *state == UserState::Activated,
-        None => u.activated.unwrap_or(true) && !u.suspended.unwrap_or(false),
-    };
+    match &u.state {
+        Some(UserState::Activated) => user.active = true,
+        Some(UserState::Suspended) => user.active = false,
+        Some(UserState::Staged) => user.hold = Some(Hold::Staged),
+        Some(UserState::Unknown(value)) => {
+            user.hold = Some(Hold::UnknownState {
+                value: value.clone(),
+            });
+        }
+        // Older records carry only the booleans.
+        None if u.suspended == Some(true) => user.active = false,
+        None if u.activated == Some(false) => user.hold = Some(Hold::Staged),
+        None => user.active = true,
+    }
     for field in COPIED_FIELDS {
         if let Some(value) = u.extra.get(field).and_then(text) {
             user.attributes.insert(field.to_owned(), value);
@@ -307,5 +333,88 @@ impl Source for JumpCloudSource {
                 .collect(),
             ..Snapshot::default()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jc(json: serde_json::Value) -> SystemUser {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn with_state(state: &str) -> User {
+        user_from(&jc(
+            serde_json::json!({"_id": "u1", "username": "ada", "state": state}),
+        ))
+    }
+
+    #[test]
+    fn activated_is_active() {
+        let user = with_state("ACTIVATED");
+        assert!(user.active);
+        assert_eq!(user.hold, None);
+    }
+
+    #[test]
+    fn suspended_is_inactive() {
+        let user = with_state("SUSPENDED");
+        assert!(!user.active);
+        assert_eq!(user.hold, None);
+    }
+
+    #[test]
+    fn staged_is_held_not_inactive() {
+        let user = with_state("STAGED");
+        assert_eq!(user.hold, Some(Hold::Staged));
+        assert!(user.active, "a held user must never read as inactive");
+    }
+
+    #[test]
+    fn an_unknown_state_is_held_with_its_value() {
+        let user = with_state("PENDING_REVIEW");
+        assert_eq!(
+            user.hold,
+            Some(Hold::UnknownState {
+                value: "PENDING_REVIEW".into()
+            })
+        );
+        assert!(user.active, "an unknown state must never read as inactive");
+    }
+
+    #[test]
+    fn without_a_state_the_booleans_decide() {
+        let user = |extra: serde_json::Value| {
+            let mut json = serde_json::json!({"_id": "u1", "username": "ada"});
+            json.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            user_from(&jc(json))
+        };
+        let suspended = user(serde_json::json!({"suspended": true, "activated": true}));
+        assert!(!suspended.active);
+        assert_eq!(suspended.hold, None);
+        // Suspended wins over not-yet-activated: the person may not sign in either way.
+        let both = user(serde_json::json!({"suspended": true, "activated": false}));
+        assert!(!both.active);
+        assert_eq!(both.hold, None);
+        let staged = user(serde_json::json!({"suspended": false, "activated": false}));
+        assert_eq!(staged.hold, Some(Hold::Staged));
+        let active = user(serde_json::json!({"activated": true}));
+        assert!(active.active);
+        assert_eq!(active.hold, None);
+        let bare = user(serde_json::json!({}));
+        assert!(bare.active);
+        assert_eq!(bare.hold, None);
+    }
+
+    #[test]
+    fn the_state_wins_over_the_booleans() {
+        let user = user_from(&jc(serde_json::json!({
+            "_id": "u1", "username": "ada", "state": "ACTIVATED", "suspended": true
+        })));
+        assert!(user.active);
+        assert_eq!(user.hold, None);
     }
 }
