@@ -19,8 +19,14 @@
 //! | `profile.firstName`, `profile.lastName`, `profile.displayName` | `given_name`, `family_name`, `display_name` |
 //! | `profile.email` | the one primary `work` email |
 //! | `profile.primaryPhone`, `profile.mobilePhone` | phone numbers of kind `work`, `mobile` |
-//! | `status` ACTIVE, RECOVERY, LOCKED_OUT, PASSWORD_EXPIRED | `active = true`; any other status → `false` |
+//! | `status` ACTIVE, RECOVERY, LOCKED_OUT, PASSWORD_EXPIRED | `active = true` |
+//! | `status` SUSPENDED, DEPROVISIONED | `active = false` (deactivated at the target) |
+//! | `status` STAGED, PROVISIONED (activated by an admin, activation not completed) | held: [`Hold::Staged`] (not created at the target; an existing twin is left as it is) |
+//! | any other `status` | held: [`Hold::UnknownState`] naming the value (the user and its twin are skipped) |
 //! | other string `profile` fields (`department`, `costCenter`, …) | `attributes` |
+//!
+//! A held user keeps `active = true`: the planner acts on the hold, never on `active`, so a
+//! status the engine does not know can never read as "inactive".
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -50,7 +56,7 @@ use serde_json::{Map, Value};
 
 use crate::connector::{ConnectorError, ErrorClass, Source};
 use crate::connectors::http::{self, Failure, ReadRetry, Seen};
-use crate::model::{Email, Group, Phone, Scope, Snapshot, User};
+use crate::model::{Email, Group, Hold, Phone, Scope, Snapshot, User};
 use crate::util::lock;
 
 /// Members requested per page (the usual maximum of `/groups/{id}/users`).
@@ -385,8 +391,12 @@ fn transient(message: String, source: reqwest::Error) -> ConnectorError {
     ConnectorError::new(ErrorClass::Transient, message).with_source(source)
 }
 
-/// Okta statuses that may sign in.
+/// Okta statuses of a person who may sign in (or get back in by themselves).
 const ACTIVE_STATUSES: [&str; 4] = ["ACTIVE", "RECOVERY", "LOCKED_OUT", "PASSWORD_EXPIRED"];
+/// Okta statuses that mean access was taken away.
+const INACTIVE_STATUSES: [&str; 2] = ["SUSPENDED", "DEPROVISIONED"];
+/// Okta statuses of a person who has not completed activation yet.
+const STAGED_STATUSES: [&str; 2] = ["STAGED", "PROVISIONED"];
 
 /// Profile fields mapped to named engine fields rather than copied as attributes.
 const MAPPED_FIELDS: [&str; 7] = [
@@ -421,7 +431,18 @@ fn user_from(okta: OktaUser) -> User {
             });
         }
     }
-    user.active = ACTIVE_STATUSES.contains(&okta.status.as_str());
+    let status = okta.status.as_str();
+    if ACTIVE_STATUSES.contains(&status) {
+        user.active = true;
+    } else if INACTIVE_STATUSES.contains(&status) {
+        user.active = false;
+    } else if STAGED_STATUSES.contains(&status) {
+        user.hold = Some(Hold::Staged);
+    } else {
+        user.hold = Some(Hold::UnknownState {
+            value: okta.status.clone(),
+        });
+    }
     for (name, value) in &okta.profile {
         if let (false, Some(value)) = (MAPPED_FIELDS.contains(&name.as_str()), value.as_str()) {
             user.attributes.insert(name.clone(), value.to_owned());
@@ -527,5 +548,62 @@ mod tests {
         assert_eq!(user.phone_numbers[0].kind.as_deref(), Some("mobile"));
         assert_eq!(user.attributes["department"], "R&D");
         assert!(!user.attributes.contains_key("nickName"));
+    }
+
+    fn with_status(status: &str) -> User {
+        user_from(
+            serde_json::from_value(serde_json::json!({
+                "id": "00u1", "status": status, "profile": {"login": "ada@example.com"}
+            }))
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn statuses_that_may_sign_in_are_active() {
+        for status in ["ACTIVE", "RECOVERY", "LOCKED_OUT", "PASSWORD_EXPIRED"] {
+            let user = with_status(status);
+            assert!(user.active, "{status}");
+            assert_eq!(user.hold, None, "{status}");
+        }
+    }
+
+    #[test]
+    fn suspended_and_deprovisioned_are_inactive() {
+        for status in ["SUSPENDED", "DEPROVISIONED"] {
+            let user = with_status(status);
+            assert!(!user.active, "{status}");
+            assert_eq!(user.hold, None, "{status}");
+        }
+    }
+
+    #[test]
+    fn staged_and_provisioned_are_held_as_staged() {
+        for status in ["STAGED", "PROVISIONED"] {
+            let user = with_status(status);
+            assert_eq!(user.hold, Some(Hold::Staged), "{status}");
+            assert!(
+                user.active,
+                "{status}: a held user must never read as inactive"
+            );
+        }
+    }
+
+    #[test]
+    fn any_other_status_is_held_with_its_value() {
+        for status in ["SOMETHING_NEW", "active", ""] {
+            let user = with_status(status);
+            assert_eq!(
+                user.hold,
+                Some(Hold::UnknownState {
+                    value: status.into()
+                }),
+                "{status:?}"
+            );
+            assert!(
+                user.active,
+                "{status:?}: an unknown status must never read as inactive"
+            );
+        }
     }
 }
