@@ -537,7 +537,10 @@ mod tests {
     fn a_user_with_an_unknown_state_round_trips() {
         let json = r#"{"_id":"u1","username":"ada","state":"PENDING_REVIEW"}"#;
         let user: SystemUser = serde_json::from_str(json).unwrap();
-        assert_eq!(user.state, Some(UserState::Unknown("PENDING_REVIEW".into())));
+        assert_eq!(
+            user.state,
+            Some(UserState::Unknown("PENDING_REVIEW".into()))
+        );
         let back = serde_json::to_value(&user).unwrap();
         assert_eq!(back["state"], "PENDING_REVIEW");
     }
