@@ -5,6 +5,10 @@
 //! Reads cost the list calls the page sizes require: every group once, every user once, and
 //! each scoped group's members — never a call per user.
 //!
+//! A group the engine synced earlier that a read no longer returns is deleted at the target
+//! only when [`Source::confirm_gone`] confirms it: `GET /v2/usergroups/{id}` answers 404. Any
+//! other answer keeps it (it has only left the configured scope).
+//!
 //! | JumpCloud | engine |
 //! |---|---|
 //! | `username` | `user_name` |
@@ -46,6 +50,8 @@ use crate::model::{Email, Group, Hold, Membership, Phone, Scope, Snapshot, User}
 
 /// Groups whose member lists are read at once.
 const MEMBER_READS_IN_FLIGHT: usize = 4;
+/// Groups looked up by id at once (in [`Source::confirm_gone`]).
+const GROUP_LOOKUPS_IN_FLIGHT: usize = 4;
 
 /// User fields copied into [`User::attributes`] when JumpCloud sends them.
 pub const COPIED_FIELDS: [&str; 7] = [
@@ -155,7 +161,9 @@ impl JumpCloudSource {
 }
 
 /// Maps a client error to the engine's classes, saying what was being done.
-pub(crate) fn class(doing: &'static str) -> impl Fn(jumpcloud_api::Error) -> ConnectorError {
+pub(crate) fn class(
+    doing: impl std::fmt::Display,
+) -> impl Fn(jumpcloud_api::Error) -> ConnectorError {
     move |err| {
         let class = match err.status() {
             _ if err.is_rate_limited() => ErrorClass::RateLimited,
@@ -254,8 +262,73 @@ pub fn user_from(u: &SystemUser) -> User {
     user
 }
 
+/// Whether `id` can be a JumpCloud object id, and so travel in a path unchanged.
+fn is_plain_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 #[async_trait]
 impl Source for JumpCloudSource {
+    /// Looks each group up by id (`GET /v2/usergroups/{id}`, a few at a time): a 404 confirms
+    /// it is gone, a group answer keeps it. An id that cannot be a JumpCloud id (anything but
+    /// letters, digits, `-` and `_`) is not sent and not confirmed.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::collections::BTreeSet;
+    /// use provisioning_core::connector::Source;
+    /// use provisioning_core::connectors::jumpcloud::JumpCloudSource;
+    ///
+    /// let source = JumpCloudSource::new(jumpcloud_api::Client::from_env()?);
+    /// let asked = BTreeSet::from(["5f0c1b2e3d4a5b6c7d8e9f01".to_string()]);
+    /// let gone = source.confirm_gone(&asked).await?;
+    /// println!("{} of {} deleted at JumpCloud", gone.len(), asked.len());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Any failure of a lookup other than a 404 (after the client's retries), classified
+    /// like the reads; the sync stops before planning.
+    async fn confirm_gone(
+        &self,
+        ids: &BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, ConnectorError> {
+        let mut plain = Vec::new();
+        for id in ids {
+            if is_plain_id(id) {
+                plain.push(id.clone());
+            } else {
+                tracing::warn!(
+                    group = id.as_str(),
+                    "not a JumpCloud group id; not looked up, so not deleted"
+                );
+            }
+        }
+        let client = &self.client;
+        let answers: Vec<Option<String>> = futures::stream::iter(plain)
+            .map(|id| {
+                async move {
+                    match client.user_groups().get(&GroupId(id.clone())).await {
+                        Ok(_) => Ok(None),
+                        Err(err) if err.is_not_found() => Ok(Some(id)),
+                        Err(err) => Err(class(format!(
+                            "looking up user group {id} to learn whether it was deleted \
+                             (nothing is deleted until every lookup answers)"
+                        ))(err)),
+                    }
+                }
+                .boxed()
+            })
+            .buffer_unordered(GROUP_LOOKUPS_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        Ok(answers.into_iter().flatten().collect())
+    }
+
     async fn read(&self, scope: &Scope) -> Result<Snapshot, ConnectorError> {
         let groups: BTreeMap<GroupId, UserGroup> = self
             .client
@@ -407,6 +480,15 @@ mod tests {
         let bare = user(serde_json::json!({}));
         assert!(bare.active);
         assert_eq!(bare.hold, None);
+    }
+
+    #[test]
+    fn only_plain_ids_are_looked_up() {
+        assert!(is_plain_id("5f0c1b2e3d4a5b6c7d8e9f01"));
+        assert!(is_plain_id("group_1-a"));
+        for id in ["", "g1/members", "../systemusers", "g1?x=1", "g%2F1", "g 1"] {
+            assert!(!is_plain_id(id), "{id:?}");
+        }
     }
 
     #[test]
