@@ -11,6 +11,10 @@
 //!   for the reset instead of being refused.
 //! - **Users** come with their group membership listing (`/groups/{id}/users`), so a read
 //!   costs one group query per name and one call per 200 members — never a call per user.
+//! - **Deleted groups**: a group the engine synced earlier that a read no longer returns is
+//!   deleted at the target only when [`Source::confirm_gone`] confirms it:
+//!   `GET /api/v1/groups/{id}` answers 404. Any other answer keeps it (it has only left the
+//!   configured scope).
 //!
 //! | Okta | engine |
 //! |---|---|
@@ -48,6 +52,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+use futures::{StreamExt, TryStreamExt};
 use reqwest::Url;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, LINK};
 use secrecy::{ExposeSecret, SecretString};
@@ -61,6 +66,8 @@ use crate::util::lock;
 
 /// Members requested per page (the usual maximum of `/groups/{id}/users`).
 pub const PAGE_LIMIT: u32 = 200;
+/// Groups looked up by id at once (in [`Source::confirm_gone`]).
+const GROUP_LOOKUPS_IN_FLIGHT: usize = 4;
 /// The most pages one list follows before it is treated as a server fault.
 const MAX_PAGES: usize = 100_000;
 
@@ -453,6 +460,56 @@ fn user_from(okta: OktaUser) -> User {
 
 #[async_trait]
 impl Source for OktaSource {
+    /// Looks each group up by id (`GET /api/v1/groups/{id}`, a few at a time, with the read
+    /// retries and rate-limit waits of every other call): a 404 confirms it is gone, any
+    /// JSON answer keeps it. The id travels as one path segment, percent-encoded.
+    ///
+    /// ```no_run
+    /// # async fn run(okta: provisioning_core::connectors::okta::OktaSource) -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::collections::BTreeSet;
+    /// use provisioning_core::connector::Source;
+    ///
+    /// let asked = BTreeSet::from(["00g1abcd".to_string()]);
+    /// let gone = okta.confirm_gone(&asked).await?;
+    /// println!("{} of {} deleted in Okta", gone.len(), asked.len());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Any failure of a lookup other than a 404 (after the read retries); the sync stops
+    /// before planning.
+    async fn confirm_gone(
+        &self,
+        ids: &BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, ConnectorError> {
+        let owned: Vec<String> = ids.iter().cloned().collect();
+        let answers: Vec<Option<String>> = futures::stream::iter(owned)
+            .map(|id| async move {
+                let mut url = self.url("groups", &[]);
+                if let Ok(mut segments) = url.path_segments_mut() {
+                    segments.push(&id);
+                }
+                match self.get::<Value>(&url).await {
+                    Ok(_) => Ok(None),
+                    Err(err) if err.class() == ErrorClass::NotFound => Ok(Some(id)),
+                    Err(err) => Err(ConnectorError::new(
+                        err.class(),
+                        format!(
+                            "Okta: looking up group {id} to learn whether it was deleted \
+                             (nothing is deleted until every lookup answers)"
+                        ),
+                    )
+                    .with_retry_after(err.retry_after())
+                    .with_source(err)),
+                }
+            })
+            .buffer_unordered(GROUP_LOOKUPS_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        Ok(answers.into_iter().flatten().collect())
+    }
+
     async fn read(&self, scope: &Scope) -> Result<Snapshot, ConnectorError> {
         let groups: Vec<OktaGroup> = match scope {
             Scope::Groups(names) => {
