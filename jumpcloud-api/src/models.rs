@@ -1,6 +1,6 @@
 //! Models: lenient where JumpCloud is loose (unknown fields kept in `extra`, dates as
 //! strings, optional fields as `Option`), strict where it matters (ids as newtypes, the user
-//! state an enum with an `Unknown` fallback).
+//! state an enum whose `Unknown` fallback keeps the value sent).
 //!
 //! ```
 //! use jumpcloud_api::models::{SystemUser, UserState};
@@ -26,9 +26,21 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-/// A user's state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+/// A user's state, as JumpCloud writes it (`"STAGED"`, `"ACTIVATED"`, `"SUSPENDED"`).
+///
+/// A state this client does not know is kept, verbatim, in [`UserState::Unknown`] and written
+/// back unchanged, so a caller can name it (and decide what it means) instead of guessing.
+///
+/// ```
+/// use jumpcloud_api::models::UserState;
+/// let known: UserState = serde_json::from_str(r#""SUSPENDED""#).unwrap();
+/// assert_eq!(known, UserState::Suspended);
+/// let new: UserState = serde_json::from_str(r#""PENDING_REVIEW""#).unwrap();
+/// assert_eq!(new, UserState::Unknown("PENDING_REVIEW".into()));
+/// assert_eq!(new.as_str(), "PENDING_REVIEW");
+/// assert_eq!(serde_json::to_string(&new).unwrap(), r#""PENDING_REVIEW""#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UserState {
     /// Created, not yet active (cannot sign in).
     Staged,
@@ -36,9 +48,78 @@ pub enum UserState {
     Activated,
     /// Suspended (cannot sign in).
     Suspended,
-    /// A state this client does not know.
-    #[serde(other)]
-    Unknown,
+    /// A state this client does not know, holding the value the server sent.
+    Unknown(String),
+}
+
+impl UserState {
+    /// The state as JumpCloud writes it: `"STAGED"`, `"ACTIVATED"`, `"SUSPENDED"`, or the
+    /// raw value of an unknown state.
+    ///
+    /// ```
+    /// use jumpcloud_api::models::UserState;
+    /// assert_eq!(UserState::Activated.as_str(), "ACTIVATED");
+    /// assert_eq!(UserState::Unknown("LOCKED".into()).as_str(), "LOCKED");
+    /// ```
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Staged => "STAGED",
+            Self::Activated => "ACTIVATED",
+            Self::Suspended => "SUSPENDED",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// Reads a state as JumpCloud writes it; anything but the three known values becomes
+    /// [`UserState::Unknown`] with the value kept as sent (case included).
+    ///
+    /// ```
+    /// use jumpcloud_api::models::UserState;
+    /// assert_eq!(UserState::from_wire("STAGED"), UserState::Staged);
+    /// assert_eq!(UserState::from_wire("staged"), UserState::Unknown("staged".into()));
+    /// ```
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "STAGED" => Self::Staged,
+            "ACTIVATED" => Self::Activated,
+            "SUSPENDED" => Self::Suspended,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for UserState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for UserState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for UserState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = UserState;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a user state string such as \"ACTIVATED\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<UserState, E> {
+                Ok(UserState::from_wire(value))
+            }
+            fn visit_string<E: serde::de::Error>(self, value: String) -> Result<UserState, E> {
+                Ok(match UserState::from_wire(&value) {
+                    UserState::Unknown(_) => UserState::Unknown(value),
+                    known => known,
+                })
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
 }
 
 /// A phone number of a user.
@@ -422,4 +503,51 @@ pub struct ImportUser {
     /// Everything else.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_states_round_trip_exactly() {
+        for (wire, state) in [
+            ("STAGED", UserState::Staged),
+            ("ACTIVATED", UserState::Activated),
+            ("SUSPENDED", UserState::Suspended),
+        ] {
+            let json = format!("\"{wire}\"");
+            let read: UserState = serde_json::from_str(&json).unwrap();
+            assert_eq!(read, state);
+            assert_eq!(serde_json::to_string(&state).unwrap(), json);
+        }
+    }
+
+    #[test]
+    fn an_unknown_state_keeps_the_value_sent_and_writes_it_back() {
+        let read: UserState = serde_json::from_str(r#""PENDING_REVIEW""#).unwrap();
+        assert_eq!(read, UserState::Unknown("PENDING_REVIEW".into()));
+        assert_eq!(serde_json::to_string(&read).unwrap(), r#""PENDING_REVIEW""#);
+        // Case is not folded: a lower-case known word is not the known state.
+        let read: UserState = serde_json::from_str(r#""activated""#).unwrap();
+        assert_eq!(read, UserState::Unknown("activated".into()));
+    }
+
+    #[test]
+    fn a_user_with_an_unknown_state_round_trips() {
+        let json = r#"{"_id":"u1","username":"ada","state":"PENDING_REVIEW"}"#;
+        let user: SystemUser = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            user.state,
+            Some(UserState::Unknown("PENDING_REVIEW".into()))
+        );
+        let back = serde_json::to_value(&user).unwrap();
+        assert_eq!(back["state"], "PENDING_REVIEW");
+    }
+
+    #[test]
+    fn a_state_that_is_not_a_string_is_a_decode_error() {
+        let err = serde_json::from_str::<UserState>("3").unwrap_err();
+        assert!(err.to_string().contains("user state"), "{err}");
+    }
 }

@@ -219,7 +219,8 @@ impl MemoryDirectory {
         }
     }
 
-    /// Calls served so far, per kind (`read`, `find_user`, and the operation kinds).
+    /// Calls served so far, per kind (`read`, `find_user`, `find_group`, `confirm_gone`, and
+    /// the operation kinds).
     pub fn calls(&self) -> BTreeMap<String, u64> {
         lock(&self.state).calls.clone()
     }
@@ -230,7 +231,12 @@ impl MemoryDirectory {
         state
             .calls
             .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "read" | "find_user" | "find_group"))
+            .filter(|(k, _)| {
+                !matches!(
+                    k.as_str(),
+                    "read" | "find_user" | "find_group" | "confirm_gone"
+                )
+            })
             .map(|(_, n)| n)
             .sum()
     }
@@ -475,6 +481,40 @@ impl Source for MemoryDirectory {
         self.call("read").await?;
         Ok(self.scoped(scope))
     }
+
+    /// The ids of groups the directory does not hold (any scope); counted as one
+    /// `confirm_gone` call per batch, with the latency and quota of every call.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use std::collections::BTreeSet;
+    /// use provisioning_core::connector::Source;
+    /// use provisioning_core::memory::MemoryDirectory;
+    /// use provisioning_core::model::Group;
+    ///
+    /// let dir = MemoryDirectory::default();
+    /// dir.insert_group(Group::new("g1", "Engineering"));
+    /// let asked = BTreeSet::from(["g1".to_string(), "g2".to_string()]);
+    /// assert_eq!(dir.confirm_gone(&asked).await?, BTreeSet::from(["g2".to_string()]));
+    /// # Ok::<(), provisioning_core::connector::ConnectorError>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Rate limited, when the directory simulates a quota and it is used up.
+    async fn confirm_gone(
+        &self,
+        ids: &BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, ConnectorError> {
+        self.call("confirm_gone").await?;
+        let state = lock(&self.state);
+        Ok(ids
+            .iter()
+            .filter(|id| !state.groups.contains_key(*id))
+            .cloned()
+            .collect())
+    }
 }
 
 #[async_trait]
@@ -514,5 +554,34 @@ impl Target for MemoryDirectory {
     async fn write(&self, operation: &Operation<String>) -> Result<Applied, ConnectorError> {
         self.call(operation.kind()).await?;
         self.apply_write(operation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(ids: &[&str]) -> BTreeSet<String> {
+        ids.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_group_is_gone_only_when_the_directory_holds_no_group_with_its_id() {
+        let dir = MemoryDirectory::default();
+        dir.insert_group(Group::new("g-bound", "Engineering"));
+        dir.insert_group(Group::new("g-unbound", "Finance"));
+        dir.insert_group(Group::new("g-deleted", "Legal"));
+        dir.bind_group("aws-sso", "g-bound");
+        dir.remove_group("g-deleted");
+
+        let gone = dir
+            .confirm_gone(&ids(&["g-bound", "g-unbound", "g-deleted", "never-was"]))
+            .await
+            .unwrap();
+        // Out of the application's scope is not gone; removed and unknown ids are.
+        assert_eq!(gone, ids(&["g-deleted", "never-was"]));
+        assert!(dir.confirm_gone(&BTreeSet::new()).await.unwrap().is_empty());
+        assert_eq!(dir.calls()["confirm_gone"], 2);
+        assert_eq!(dir.writes(), 0, "a lookup is not a write");
     }
 }

@@ -1,16 +1,22 @@
 //! End to end through the JumpCloud source connector: the fake JumpCloud (over HTTP, through
 //! the real client) → the engine → an in-memory target. The first sync creates exactly the
 //! expected objects, the second plan is empty, and seed 002's rules hold when a group is
-//! disassociated from the application or deleted.
+//! disassociated from the application or deleted. Deleted groups are confirmed by id
+//! (`confirm_gone`: 404 is gone, anything else is not), and staged or unknown user states
+//! are read as holds, never as inactive.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
 use jumpcloud_api::fake::FakeJumpCloud;
 use jumpcloud_api::ids::{ApplicationId, GroupId, UserId};
 use jumpcloud_api::models::NewSystemUser;
+use jumpcloud_api::retry::RetryPolicy;
 use provisioning_core::apply::{ApplyOptions, apply};
-use provisioning_core::connector::Source;
+use provisioning_core::connector::{ErrorClass, Source};
 use provisioning_core::connectors::jumpcloud::JumpCloudSource;
 use provisioning_core::memory::MemoryDirectory;
-use provisioning_core::model::{Scope, Snapshot};
+use provisioning_core::model::{Hold, Scope, Snapshot, User};
 use provisioning_core::plan::{Plan, SkipReason};
 use provisioning_core::policy::{DeletionGuard, Policy};
 use provisioning_core::sync::plan_sync;
@@ -18,7 +24,9 @@ use provisioning_core::sync::plan_sync;
 struct Demo {
     fake: FakeJumpCloud,
     app: ApplicationId,
+    eng: GroupId,
     research: GroupId,
+    grace: UserId,
     alan: UserId,
 }
 
@@ -46,7 +54,9 @@ async fn demo() -> Demo {
     Demo {
         fake,
         app,
+        eng,
         research,
+        grace,
         alan,
     }
 }
@@ -196,4 +206,200 @@ async fn a_dry_run_reads_only() {
     assert_eq!(target.writes(), 0);
     // Reads: applications, associations, groups, two groups' members, users.
     assert_eq!(demo.fake.requests() - before, 6);
+}
+
+fn set(ids: &[&str]) -> BTreeSet<String> {
+    ids.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[tokio::test]
+async fn confirm_gone_names_only_the_groups_jumpcloud_no_longer_has() {
+    let demo = demo().await;
+    let source = JumpCloudSource::new(demo.fake.client());
+    demo.fake.dissociate_group(&demo.app, &demo.eng); // left the scope, still exists
+    demo.fake.remove_group(&demo.research); // deleted
+    let before = demo.fake.requests();
+    let gone = source
+        .confirm_gone(&set(&[
+            demo.eng.as_str(),
+            demo.research.as_str(),
+            "5f0c1b2e3d4a5b6c7d8e9f99", // never existed
+            "g1/members",               // cannot be an id: not sent, not confirmed
+        ]))
+        .await
+        .unwrap();
+    assert_eq!(
+        gone,
+        set(&[demo.research.as_str(), "5f0c1b2e3d4a5b6c7d8e9f99"])
+    );
+    assert_eq!(demo.fake.requests() - before, 3, "one GET per plain id");
+    assert!(
+        source
+            .confirm_gone(&BTreeSet::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn confirm_gone_looks_groups_up_a_few_at_a_time() {
+    let demo = demo().await;
+    let source = JumpCloudSource::new(demo.fake.client());
+    let ids: Vec<String> = (0..8)
+        .map(|n| format!("5f0c1b2e3d4a5b6c7d8e9f{n:02}"))
+        .collect();
+    demo.fake.set_latency(Duration::from_millis(150));
+    let started = Instant::now();
+    let gone = source
+        .confirm_gone(&ids.iter().cloned().collect())
+        .await
+        .unwrap();
+    assert_eq!(gone.len(), 8);
+    // Eight lookups of 150 ms, at most four in flight: at least two rounds.
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}: more than four lookups were in flight",
+        started.elapsed()
+    );
+}
+
+/// A mock JumpCloud that fails every unexpected request readably, and a source on it whose
+/// client retries three times, fast.
+async fn mock_jumpcloud() -> (wiremock::MockServer, JumpCloudSource) {
+    use wiremock::matchers::any;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(|req: &wiremock::Request| {
+            ResponseTemplate::new(500)
+                .set_body_string(format!("unexpected request: {} {}", req.method, req.url))
+        })
+        .with_priority(u8::MAX)
+        .mount(&server)
+        .await;
+    let client = jumpcloud_api::Client::builder()
+        .api_key("test-key")
+        .base_url(server.uri())
+        .retry(RetryPolicy::fast(3))
+        .build()
+        .unwrap();
+    (server, JumpCloudSource::new(client))
+}
+
+#[tokio::test]
+async fn over_http_a_404_is_gone_a_200_is_kept_and_a_failure_is_an_error() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let (server, source) = mock_jumpcloud().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/usergroups/g-gone"))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(serde_json::json!({"message": "Not Found"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/usergroups/g-kept"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"id": "g-kept", "name": "Research"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let gone = source
+        .confirm_gone(&set(&["g-gone", "g-kept"]))
+        .await
+        .unwrap();
+    assert_eq!(gone, set(&["g-gone"]));
+
+    // 500 on every attempt: the client does not resend a 500, and nothing is confirmed.
+    Mock::given(method("GET"))
+        .and(path("/api/v2/usergroups/g-broken"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("internal error"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = source.confirm_gone(&set(&["g-broken"])).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Fatal);
+    assert!(
+        err.to_string()
+            .contains("looking up user group g-broken to learn whether it was deleted"),
+        "{err}"
+    );
+    assert!(
+        std::error::Error::source(&err)
+            .unwrap()
+            .to_string()
+            .contains("500"),
+        "the cause keeps the status"
+    );
+
+    // 503 on every attempt: retried, then a transient error.
+    Mock::given(method("GET"))
+        .and(path("/api/v2/usergroups/g-down"))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(4)
+        .mount(&server)
+        .await;
+    let err = source.confirm_gone(&set(&["g-down"])).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Transient);
+}
+
+fn user<'a>(snapshot: &'a Snapshot, name: &str) -> &'a User {
+    snapshot
+        .users
+        .iter()
+        .find(|u| u.user_name == name)
+        .unwrap_or_else(|| panic!("{name} is read"))
+}
+
+#[tokio::test]
+async fn staged_and_unknown_states_are_read_as_holds_and_the_planner_skips_them() {
+    let demo = demo().await;
+    let source = JumpCloudSource::new(demo.fake.client());
+    let target = MemoryDirectory::default();
+    sync(&source, &target, &Policy::default()).await;
+
+    demo.fake
+        .set_user_field(&demo.alan, "state", serde_json::json!("PENDING_REVIEW"));
+    demo.fake
+        .set_user_field(&demo.grace, "state", serde_json::json!("STAGED"));
+    let snapshot = source
+        .read(&Scope::Application("AWS SSO".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        user(&snapshot, "alan").hold,
+        Some(Hold::UnknownState {
+            value: "PENDING_REVIEW".into()
+        })
+    );
+    assert_eq!(user(&snapshot, "grace").hold, Some(Hold::Staged));
+    assert_eq!(user(&snapshot, "ada").hold, None);
+
+    let plan = plan_sync(
+        &source,
+        &Scope::Application("AWS SSO".into()),
+        &target,
+        &deprovisioning(),
+    )
+    .await
+    .unwrap();
+    for name in ["alan", "grace"] {
+        assert!(
+            plan.skipped
+                .iter()
+                .any(|s| s.subject == name && matches!(s.reason, SkipReason::Held { .. })),
+            "{name} is skipped as held: {:#?}",
+            plan.skipped
+        );
+    }
+    assert!(
+        plan.is_empty(),
+        "a held user's twin is neither deactivated nor removed: {:#?}",
+        plan.changes
+    );
 }

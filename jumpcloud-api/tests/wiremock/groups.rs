@@ -49,6 +49,35 @@ async fn find_by_name_filters_on_the_server_and_checks_the_exact_name() {
 }
 
 #[tokio::test]
+async fn a_group_is_read_by_id_and_a_missing_one_is_not_found() {
+    let (server, jc) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/usergroups/g1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "g1", "name": "Eng", "type": "user_group"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/usergroups/g404"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})))
+        .expect(1) // a 404 is an answer: not retried
+        .mount(&server)
+        .await;
+    let group = jc.user_groups().get(&GroupId::from("g1")).await.unwrap();
+    assert_eq!((group.id.as_str(), group.name.as_str()), ("g1", "Eng"));
+    let missing = jc
+        .user_groups()
+        .get(&GroupId::from("g404"))
+        .await
+        .unwrap_err();
+    assert!(missing.is_not_found(), "{missing}");
+    assert!(!missing.is_retryable());
+}
+
+#[tokio::test]
 async fn groups_are_created_replaced_and_deleted() {
     let (server, jc) = setup().await;
     Mock::given(method("POST"))

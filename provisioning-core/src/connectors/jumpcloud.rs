@@ -5,13 +5,24 @@
 //! Reads cost the list calls the page sizes require: every group once, every user once, and
 //! each scoped group's members — never a call per user.
 //!
+//! A group the engine synced earlier that a read no longer returns is deleted at the target
+//! only when [`Source::confirm_gone`] confirms it: `GET /v2/usergroups/{id}` answers 404. Any
+//! other answer keeps it (it has only left the configured scope).
+//!
 //! | JumpCloud | engine |
 //! |---|---|
 //! | `username` | `user_name` |
 //! | `firstname`, `lastname`, `displayname` | `given_name`, `family_name`, `display_name` |
 //! | `email` | the one primary `work` email |
 //! | `phoneNumbers[{type, number}]` | `phone_numbers` (the mapping keeps one, the work one by default) |
-//! | `state` `ACTIVATED` | `active = true`; `STAGED`, `SUSPENDED` → `false` |
+//! | `state` `ACTIVATED` | `active = true` |
+//! | `state` `SUSPENDED` | `active = false` (deactivated at the target) |
+//! | `state` `STAGED` (created, not yet activated) | held: [`Hold::Staged`] (not created at the target; an existing twin is left as it is) |
+//! | any other `state` (`"PENDING_REVIEW"`, …) | held: [`Hold::UnknownState`] naming the value (the user and its twin are skipped) |
+//! | no `state`: `suspended: true` / `activated: false` / neither | `active = false` / [`Hold::Staged`] / `active = true` |
+//!
+//! A held user keeps `active = true`: the planner acts on the hold, never on `active`, so a
+//! state the engine does not know can never read as "inactive".
 //! | `attributes[{name, value}]` and `department`, `costCenter`, `company`, `jobTitle`, `employeeIdentifier`, `employeeType`, `location` | `attributes` |
 //!
 //! ```no_run
@@ -35,10 +46,12 @@ use jumpcloud_api::models::{SystemUser, UserGroup, UserState};
 use jumpcloud_api::v2::AssociationTarget;
 
 use crate::connector::{ConnectorError, ErrorClass, Source};
-use crate::model::{Email, Group, Membership, Phone, Scope, Snapshot, User};
+use crate::model::{Email, Group, Hold, Membership, Phone, Scope, Snapshot, User};
 
 /// Groups whose member lists are read at once.
 const MEMBER_READS_IN_FLIGHT: usize = 4;
+/// Groups looked up by id at once (in [`Source::confirm_gone`]).
+const GROUP_LOOKUPS_IN_FLIGHT: usize = 4;
 
 /// User fields copied into [`User::attributes`] when JumpCloud sends them.
 pub const COPIED_FIELDS: [&str; 7] = [
@@ -148,7 +161,9 @@ impl JumpCloudSource {
 }
 
 /// Maps a client error to the engine's classes, saying what was being done.
-pub(crate) fn class(doing: &'static str) -> impl Fn(jumpcloud_api::Error) -> ConnectorError {
+pub(crate) fn class(
+    doing: impl std::fmt::Display,
+) -> impl Fn(jumpcloud_api::Error) -> ConnectorError {
     move |err| {
         let class = match err.status() {
             _ if err.is_rate_limited() => ErrorClass::RateLimited,
@@ -179,17 +194,26 @@ fn text(value: &serde_json::Value) -> Option<String> {
     }
 }
 
-/// A JumpCloud user as an engine user.
+/// A JumpCloud user as an engine user. The state maps as the
+/// [module documentation](self) tables: `SUSPENDED` is inactive, `STAGED` and unknown states
+/// are held (see [`User::hold`]).
 ///
 /// ```
 /// use jumpcloud_api::models::SystemUser;
+/// use provisioning_core::connectors::jumpcloud::user_from;
+/// use provisioning_core::model::Hold;
+///
 /// let jc: SystemUser = serde_json::from_str(
 ///     r#"{"_id":"5f0c","username":"ada","email":"ada@example.com","firstname":"Ada","lastname":"Lovelace","state":"SUSPENDED","department":"R&D"}"#,
 /// ).unwrap();
-/// let user = provisioning_core::connectors::jumpcloud::user_from(&jc);
+/// let user = user_from(&jc);
 /// assert_eq!(user.primary_email(), Some("ada@example.com"));
 /// assert!(!user.active);
+/// assert_eq!(user.hold, None);
 /// assert_eq!(user.attributes["department"], "R&D");
+///
+/// let jc: SystemUser = serde_json::from_str(r#"{"_id":"5f0d","username":"bob","state":"PENDING_REVIEW"}"#).unwrap();
+/// assert_eq!(user_from(&jc).hold, Some(Hold::UnknownState { value: "PENDING_REVIEW".into() }));
 /// ```
 pub fn user_from(u: &SystemUser) -> User {
     let mut user = User::new(u.id.as_str(), &u.username);
@@ -212,10 +236,20 @@ pub fn user_from(u: &SystemUser) -> User {
             })
         })
         .collect();
-    user.active = match &u.state {
-        Some(state) => *state == UserState::Activated,
-        None => u.activated.unwrap_or(true) && !u.suspended.unwrap_or(false),
-    };
+    match &u.state {
+        Some(UserState::Activated) => user.active = true,
+        Some(UserState::Suspended) => user.active = false,
+        Some(UserState::Staged) => user.hold = Some(Hold::Staged),
+        Some(UserState::Unknown(value)) => {
+            user.hold = Some(Hold::UnknownState {
+                value: value.clone(),
+            });
+        }
+        // Older records carry only the booleans.
+        None if u.suspended == Some(true) => user.active = false,
+        None if u.activated == Some(false) => user.hold = Some(Hold::Staged),
+        None => user.active = true,
+    }
     for field in COPIED_FIELDS {
         if let Some(value) = u.extra.get(field).and_then(text) {
             user.attributes.insert(field.to_owned(), value);
@@ -228,8 +262,73 @@ pub fn user_from(u: &SystemUser) -> User {
     user
 }
 
+/// Whether `id` can be a JumpCloud object id, and so travel in a path unchanged.
+fn is_plain_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 #[async_trait]
 impl Source for JumpCloudSource {
+    /// Looks each group up by id (`GET /v2/usergroups/{id}`, a few at a time): a 404 confirms
+    /// it is gone, a group answer keeps it. An id that cannot be a JumpCloud id (anything but
+    /// letters, digits, `-` and `_`) is not sent and not confirmed.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::collections::BTreeSet;
+    /// use provisioning_core::connector::Source;
+    /// use provisioning_core::connectors::jumpcloud::JumpCloudSource;
+    ///
+    /// let source = JumpCloudSource::new(jumpcloud_api::Client::from_env()?);
+    /// let asked = BTreeSet::from(["5f0c1b2e3d4a5b6c7d8e9f01".to_string()]);
+    /// let gone = source.confirm_gone(&asked).await?;
+    /// println!("{} of {} deleted at JumpCloud", gone.len(), asked.len());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Any failure of a lookup other than a 404 (after the client's retries), classified
+    /// like the reads; the sync stops before planning.
+    async fn confirm_gone(
+        &self,
+        ids: &BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, ConnectorError> {
+        let mut plain = Vec::new();
+        for id in ids {
+            if is_plain_id(id) {
+                plain.push(id.clone());
+            } else {
+                tracing::warn!(
+                    group = id.as_str(),
+                    "not a JumpCloud group id; not looked up, so not deleted"
+                );
+            }
+        }
+        let client = &self.client;
+        let answers: Vec<Option<String>> = futures::stream::iter(plain)
+            .map(|id| {
+                async move {
+                    match client.user_groups().get(&GroupId(id.clone())).await {
+                        Ok(_) => Ok(None),
+                        Err(err) if err.is_not_found() => Ok(Some(id)),
+                        Err(err) => Err(class(format!(
+                            "looking up user group {id} to learn whether it was deleted \
+                             (nothing is deleted until every lookup answers)"
+                        ))(err)),
+                    }
+                }
+                .boxed()
+            })
+            .buffer_unordered(GROUP_LOOKUPS_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        Ok(answers.into_iter().flatten().collect())
+    }
+
     async fn read(&self, scope: &Scope) -> Result<Snapshot, ConnectorError> {
         let groups: BTreeMap<GroupId, UserGroup> = self
             .client
@@ -307,5 +406,97 @@ impl Source for JumpCloudSource {
                 .collect(),
             ..Snapshot::default()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jc(json: serde_json::Value) -> SystemUser {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn with_state(state: &str) -> User {
+        user_from(&jc(
+            serde_json::json!({"_id": "u1", "username": "ada", "state": state}),
+        ))
+    }
+
+    #[test]
+    fn activated_is_active() {
+        let user = with_state("ACTIVATED");
+        assert!(user.active);
+        assert_eq!(user.hold, None);
+    }
+
+    #[test]
+    fn suspended_is_inactive() {
+        let user = with_state("SUSPENDED");
+        assert!(!user.active);
+        assert_eq!(user.hold, None);
+    }
+
+    #[test]
+    fn staged_is_held_not_inactive() {
+        let user = with_state("STAGED");
+        assert_eq!(user.hold, Some(Hold::Staged));
+        assert!(user.active, "a held user must never read as inactive");
+    }
+
+    #[test]
+    fn an_unknown_state_is_held_with_its_value() {
+        let user = with_state("PENDING_REVIEW");
+        assert_eq!(
+            user.hold,
+            Some(Hold::UnknownState {
+                value: "PENDING_REVIEW".into()
+            })
+        );
+        assert!(user.active, "an unknown state must never read as inactive");
+    }
+
+    #[test]
+    fn without_a_state_the_booleans_decide() {
+        let user = |extra: serde_json::Value| {
+            let mut json = serde_json::json!({"_id": "u1", "username": "ada"});
+            json.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            user_from(&jc(json))
+        };
+        let suspended = user(serde_json::json!({"suspended": true, "activated": true}));
+        assert!(!suspended.active);
+        assert_eq!(suspended.hold, None);
+        // Suspended wins over not-yet-activated: the person may not sign in either way.
+        let both = user(serde_json::json!({"suspended": true, "activated": false}));
+        assert!(!both.active);
+        assert_eq!(both.hold, None);
+        let staged = user(serde_json::json!({"suspended": false, "activated": false}));
+        assert_eq!(staged.hold, Some(Hold::Staged));
+        let active = user(serde_json::json!({"activated": true}));
+        assert!(active.active);
+        assert_eq!(active.hold, None);
+        let bare = user(serde_json::json!({}));
+        assert!(bare.active);
+        assert_eq!(bare.hold, None);
+    }
+
+    #[test]
+    fn only_plain_ids_are_looked_up() {
+        assert!(is_plain_id("5f0c1b2e3d4a5b6c7d8e9f01"));
+        assert!(is_plain_id("group_1-a"));
+        for id in ["", "g1/members", "../systemusers", "g1?x=1", "g%2F1", "g 1"] {
+            assert!(!is_plain_id(id), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn the_state_wins_over_the_booleans() {
+        let user = user_from(&jc(serde_json::json!({
+            "_id": "u1", "username": "ada", "state": "ACTIVATED", "suspended": true
+        })));
+        assert!(user.active);
+        assert_eq!(user.hold, None);
     }
 }

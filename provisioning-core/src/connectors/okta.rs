@@ -11,6 +11,10 @@
 //!   for the reset instead of being refused.
 //! - **Users** come with their group membership listing (`/groups/{id}/users`), so a read
 //!   costs one group query per name and one call per 200 members — never a call per user.
+//! - **Deleted groups**: a group the engine synced earlier that a read no longer returns is
+//!   deleted at the target only when [`Source::confirm_gone`] confirms it:
+//!   `GET /api/v1/groups/{id}` answers 404. Any other answer keeps it (it has only left the
+//!   configured scope).
 //!
 //! | Okta | engine |
 //! |---|---|
@@ -19,8 +23,14 @@
 //! | `profile.firstName`, `profile.lastName`, `profile.displayName` | `given_name`, `family_name`, `display_name` |
 //! | `profile.email` | the one primary `work` email |
 //! | `profile.primaryPhone`, `profile.mobilePhone` | phone numbers of kind `work`, `mobile` |
-//! | `status` ACTIVE, RECOVERY, LOCKED_OUT, PASSWORD_EXPIRED | `active = true`; any other status → `false` |
+//! | `status` ACTIVE, RECOVERY, LOCKED_OUT, PASSWORD_EXPIRED | `active = true` |
+//! | `status` SUSPENDED, DEPROVISIONED | `active = false` (deactivated at the target) |
+//! | `status` STAGED, PROVISIONED (activated by an admin, activation not completed) | held: [`Hold::Staged`] (not created at the target; an existing twin is left as it is) |
+//! | any other `status` | held: [`Hold::UnknownState`] naming the value (the user and its twin are skipped) |
 //! | other string `profile` fields (`department`, `costCenter`, …) | `attributes` |
+//!
+//! A held user keeps `active = true`: the planner acts on the hold, never on `active`, so a
+//! status the engine does not know can never read as "inactive".
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -42,6 +52,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+use futures::{StreamExt, TryStreamExt};
 use reqwest::Url;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, LINK};
 use secrecy::{ExposeSecret, SecretString};
@@ -50,11 +61,13 @@ use serde_json::{Map, Value};
 
 use crate::connector::{ConnectorError, ErrorClass, Source};
 use crate::connectors::http::{self, Failure, ReadRetry, Seen};
-use crate::model::{Email, Group, Phone, Scope, Snapshot, User};
+use crate::model::{Email, Group, Hold, Phone, Scope, Snapshot, User};
 use crate::util::lock;
 
 /// Members requested per page (the usual maximum of `/groups/{id}/users`).
 pub const PAGE_LIMIT: u32 = 200;
+/// Groups looked up by id at once (in [`Source::confirm_gone`]).
+const GROUP_LOOKUPS_IN_FLIGHT: usize = 4;
 /// The most pages one list follows before it is treated as a server fault.
 const MAX_PAGES: usize = 100_000;
 
@@ -385,8 +398,12 @@ fn transient(message: String, source: reqwest::Error) -> ConnectorError {
     ConnectorError::new(ErrorClass::Transient, message).with_source(source)
 }
 
-/// Okta statuses that may sign in.
+/// Okta statuses of a person who may sign in (or get back in by themselves).
 const ACTIVE_STATUSES: [&str; 4] = ["ACTIVE", "RECOVERY", "LOCKED_OUT", "PASSWORD_EXPIRED"];
+/// Okta statuses that mean access was taken away.
+const INACTIVE_STATUSES: [&str; 2] = ["SUSPENDED", "DEPROVISIONED"];
+/// Okta statuses of a person who has not completed activation yet.
+const STAGED_STATUSES: [&str; 2] = ["STAGED", "PROVISIONED"];
 
 /// Profile fields mapped to named engine fields rather than copied as attributes.
 const MAPPED_FIELDS: [&str; 7] = [
@@ -421,7 +438,18 @@ fn user_from(okta: OktaUser) -> User {
             });
         }
     }
-    user.active = ACTIVE_STATUSES.contains(&okta.status.as_str());
+    let status = okta.status.as_str();
+    if ACTIVE_STATUSES.contains(&status) {
+        user.active = true;
+    } else if INACTIVE_STATUSES.contains(&status) {
+        user.active = false;
+    } else if STAGED_STATUSES.contains(&status) {
+        user.hold = Some(Hold::Staged);
+    } else {
+        user.hold = Some(Hold::UnknownState {
+            value: okta.status.clone(),
+        });
+    }
     for (name, value) in &okta.profile {
         if let (false, Some(value)) = (MAPPED_FIELDS.contains(&name.as_str()), value.as_str()) {
             user.attributes.insert(name.clone(), value.to_owned());
@@ -432,6 +460,56 @@ fn user_from(okta: OktaUser) -> User {
 
 #[async_trait]
 impl Source for OktaSource {
+    /// Looks each group up by id (`GET /api/v1/groups/{id}`, a few at a time, with the read
+    /// retries and rate-limit waits of every other call): a 404 confirms it is gone, any
+    /// JSON answer keeps it. The id travels as one path segment, percent-encoded.
+    ///
+    /// ```no_run
+    /// # async fn run(okta: provisioning_core::connectors::okta::OktaSource) -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::collections::BTreeSet;
+    /// use provisioning_core::connector::Source;
+    ///
+    /// let asked = BTreeSet::from(["00g1abcd".to_string()]);
+    /// let gone = okta.confirm_gone(&asked).await?;
+    /// println!("{} of {} deleted in Okta", gone.len(), asked.len());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Any failure of a lookup other than a 404 (after the read retries); the sync stops
+    /// before planning.
+    async fn confirm_gone(
+        &self,
+        ids: &BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, ConnectorError> {
+        let owned: Vec<String> = ids.iter().cloned().collect();
+        let answers: Vec<Option<String>> = futures::stream::iter(owned)
+            .map(|id| async move {
+                let mut url = self.url("groups", &[]);
+                if let Ok(mut segments) = url.path_segments_mut() {
+                    segments.push(&id);
+                }
+                match self.get::<Value>(&url).await {
+                    Ok(_) => Ok(None),
+                    Err(err) if err.class() == ErrorClass::NotFound => Ok(Some(id)),
+                    Err(err) => Err(ConnectorError::new(
+                        err.class(),
+                        format!(
+                            "Okta: looking up group {id} to learn whether it was deleted \
+                             (nothing is deleted until every lookup answers)"
+                        ),
+                    )
+                    .with_retry_after(err.retry_after())
+                    .with_source(err)),
+                }
+            })
+            .buffer_unordered(GROUP_LOOKUPS_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        Ok(answers.into_iter().flatten().collect())
+    }
+
     async fn read(&self, scope: &Scope) -> Result<Snapshot, ConnectorError> {
         let groups: Vec<OktaGroup> = match scope {
             Scope::Groups(names) => {
@@ -527,5 +605,62 @@ mod tests {
         assert_eq!(user.phone_numbers[0].kind.as_deref(), Some("mobile"));
         assert_eq!(user.attributes["department"], "R&D");
         assert!(!user.attributes.contains_key("nickName"));
+    }
+
+    fn with_status(status: &str) -> User {
+        user_from(
+            serde_json::from_value(serde_json::json!({
+                "id": "00u1", "status": status, "profile": {"login": "ada@example.com"}
+            }))
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn statuses_that_may_sign_in_are_active() {
+        for status in ["ACTIVE", "RECOVERY", "LOCKED_OUT", "PASSWORD_EXPIRED"] {
+            let user = with_status(status);
+            assert!(user.active, "{status}");
+            assert_eq!(user.hold, None, "{status}");
+        }
+    }
+
+    #[test]
+    fn suspended_and_deprovisioned_are_inactive() {
+        for status in ["SUSPENDED", "DEPROVISIONED"] {
+            let user = with_status(status);
+            assert!(!user.active, "{status}");
+            assert_eq!(user.hold, None, "{status}");
+        }
+    }
+
+    #[test]
+    fn staged_and_provisioned_are_held_as_staged() {
+        for status in ["STAGED", "PROVISIONED"] {
+            let user = with_status(status);
+            assert_eq!(user.hold, Some(Hold::Staged), "{status}");
+            assert!(
+                user.active,
+                "{status}: a held user must never read as inactive"
+            );
+        }
+    }
+
+    #[test]
+    fn any_other_status_is_held_with_its_value() {
+        for status in ["SOMETHING_NEW", "active", ""] {
+            let user = with_status(status);
+            assert_eq!(
+                user.hold,
+                Some(Hold::UnknownState {
+                    value: status.into()
+                }),
+                "{status:?}"
+            );
+            assert!(
+                user.active,
+                "{status:?}: an unknown status must never read as inactive"
+            );
+        }
     }
 }
