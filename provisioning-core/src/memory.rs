@@ -7,6 +7,11 @@
 //! requests-per-second quota (a token bucket, like AWS's): a call over the quota fails as
 //! rate limited with a retry-after hint, as the Identity Store's `ThrottlingException` does.
 //!
+//! Like the real targets' connectors, it records the members an adopted group keeps (the
+//! `keep_members` of an [`Operation::UpdateGroup`]) and reports those it still has in
+//! [`Snapshot::kept_memberships`]; removing such a member, or deleting its group or user,
+//! forgets it, and so does adding it (members the engine adds are never kept).
+//!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
 //! use std::num::NonZeroU32;
@@ -59,6 +64,8 @@ struct State {
     users: BTreeMap<String, User>,
     groups: BTreeMap<String, Group>,
     memberships: BTreeSet<Membership>,
+    /// Members adopted groups keep; reported only while in `memberships`.
+    kept: BTreeSet<Membership>,
     user_names: HashMap<String, String>,
     group_names: HashMap<String, String>,
     applications: BTreeMap<String, BTreeSet<String>>,
@@ -94,7 +101,8 @@ fn not_found(what: &str, id: &str) -> ConnectorError {
 }
 
 impl MemoryDirectory {
-    /// A directory holding `snapshot`, with default (SCIM-like) capabilities.
+    /// A directory holding `snapshot`, with default (SCIM-like) capabilities. Its
+    /// `kept_memberships` are recorded as kept.
     ///
     /// ```
     /// use provisioning_core::memory::MemoryDirectory;
@@ -111,7 +119,10 @@ impl MemoryDirectory {
         for group in snapshot.groups {
             dir.insert_group(group);
         }
-        lock(&dir.state).memberships = snapshot.memberships;
+        let mut state = lock(&dir.state);
+        state.memberships = snapshot.memberships;
+        state.kept = snapshot.kept_memberships;
+        drop(state);
         dir
     }
 
@@ -170,22 +181,47 @@ impl MemoryDirectory {
         });
     }
 
-    /// Removes a user and its memberships.
+    /// Records that group `group_id` keeps its member `user_id` (as an adoption that listed
+    /// it in `keep_members` does). It is reported in [`Snapshot::kept_memberships`] while
+    /// the user is a member.
+    ///
+    /// ```
+    /// use provisioning_core::memory::MemoryDirectory;
+    /// use provisioning_core::model::{Group, User};
+    /// let dir = MemoryDirectory::default();
+    /// dir.insert_user(User::new("u1", "ada"));
+    /// dir.insert_group(Group::new("g1", "Engineering"));
+    /// dir.keep_member("g1", "u1");
+    /// assert!(dir.snapshot().kept_memberships.is_empty(), "not a member yet");
+    /// dir.add_member("g1", "u1");
+    /// assert_eq!(dir.snapshot().kept_memberships.len(), 1);
+    /// ```
+    pub fn keep_member(&self, group_id: &str, user_id: &str) {
+        lock(&self.state).kept.insert(Membership {
+            group_id: group_id.to_owned(),
+            user_id: user_id.to_owned(),
+        });
+    }
+
+    /// Removes a user, its memberships and the record of those kept.
     pub fn remove_user(&self, user_id: &str) {
         let mut state = lock(&self.state);
         if let Some(user) = state.users.remove(user_id) {
             state.user_names.remove(&fold(&user.user_name));
         }
         state.memberships.retain(|m| m.user_id != user_id);
+        state.kept.retain(|m| m.user_id != user_id);
     }
 
-    /// Removes a group, its memberships and its application bindings.
+    /// Removes a group, its memberships (and the record of those kept) and its application
+    /// bindings.
     pub fn remove_group(&self, group_id: &str) {
         let mut state = lock(&self.state);
         if let Some(group) = state.groups.remove(group_id) {
             state.group_names.remove(&group.display_name);
         }
         state.memberships.retain(|m| m.group_id != group_id);
+        state.kept.retain(|m| m.group_id != group_id);
         for groups in state.applications.values_mut() {
             groups.remove(group_id);
         }
@@ -207,7 +243,16 @@ impl MemoryDirectory {
         }
     }
 
-    /// Everything the directory holds now, without counting a call.
+    /// Everything the directory holds now, without counting a call: as a target reads,
+    /// with the kept memberships it still has.
+    ///
+    /// ```
+    /// use provisioning_core::memory::MemoryDirectory;
+    /// use provisioning_core::model::User;
+    /// let dir = MemoryDirectory::default();
+    /// dir.insert_user(User::new("u1", "ada"));
+    /// assert_eq!(dir.snapshot().users.len(), 1);
+    /// ```
     pub fn snapshot(&self) -> Snapshot {
         let state = lock(&self.state);
         Snapshot {
@@ -215,6 +260,11 @@ impl MemoryDirectory {
             groups: state.groups.values().cloned().collect(),
             memberships: state.memberships.clone(),
             groups_out_of_scope: BTreeSet::new(),
+            kept_memberships: state
+                .kept
+                .intersection(&state.memberships)
+                .cloned()
+                .collect(),
             ..Snapshot::default()
         }
     }
@@ -389,6 +439,7 @@ impl MemoryDirectory {
                     .ok_or_else(|| not_found("user", id))?;
                 state.user_names.remove(&fold(&user.user_name));
                 state.memberships.retain(|m| &m.user_id != id);
+                state.kept.retain(|m| &m.user_id != id);
                 Ok(Applied::default())
             }
             Operation::CreateGroup { group, .. } => {
@@ -410,7 +461,11 @@ impl MemoryDirectory {
                     created_id: Some(id),
                 })
             }
-            Operation::UpdateGroup { id, group, .. } => {
+            Operation::UpdateGroup {
+                id,
+                group,
+                keep_members,
+            } => {
                 let existing = state
                     .groups
                     .get_mut(id)
@@ -427,6 +482,13 @@ impl MemoryDirectory {
                 state
                     .group_names
                     .insert(group.display_name.clone(), id.clone());
+                // Recorded once the update has succeeded, as a real connector does.
+                for user in keep_members {
+                    state.kept.insert(Membership {
+                        group_id: id.clone(),
+                        user_id: user.clone(),
+                    });
+                }
                 Ok(Applied::default())
             }
             Operation::DeleteGroup { id } => {
@@ -436,6 +498,7 @@ impl MemoryDirectory {
                     .ok_or_else(|| not_found("group", id))?;
                 state.group_names.remove(&group.display_name);
                 state.memberships.retain(|m| &m.group_id != id);
+                state.kept.retain(|m| &m.group_id != id);
                 Ok(Applied::default())
             }
             Operation::AddMembers { group, users } | Operation::RemoveMembers { group, users } => {
@@ -463,6 +526,9 @@ impl MemoryDirectory {
                         group_id: group.clone(),
                         user_id: user.clone(),
                     };
+                    // Either way the membership is no longer kept: one the engine adds is
+                    // its own, and one it removes is gone.
+                    state.kept.remove(&m);
                     if adding {
                         state.memberships.insert(m);
                     } else {
@@ -583,5 +649,134 @@ mod tests {
         assert!(dir.confirm_gone(&BTreeSet::new()).await.unwrap().is_empty());
         assert_eq!(dir.calls()["confirm_gone"], 2);
         assert_eq!(dir.writes(), 0, "a lookup is not a write");
+    }
+
+    fn membership(group_id: &str, user_id: &str) -> Membership {
+        Membership {
+            group_id: group_id.to_owned(),
+            user_id: user_id.to_owned(),
+        }
+    }
+
+    /// A group `g1` with members `u1`, `u2`, `u3`, and `u4` in no group.
+    fn directory() -> MemoryDirectory {
+        let dir = MemoryDirectory::default();
+        for (id, name) in [
+            ("u1", "ada"),
+            ("u2", "grace"),
+            ("u3", "alan"),
+            ("u4", "edsger"),
+        ] {
+            dir.insert_user(User::new(id, name));
+        }
+        dir.insert_group(Group::new("g1", "Engineering"));
+        for user in ["u1", "u2", "u3"] {
+            dir.add_member("g1", user);
+        }
+        dir
+    }
+
+    fn adopt(keep: &[&str]) -> Operation<String> {
+        let mut group = Group::new("g1", "Engineering");
+        group.external_id = Some(crate::model::ExternalId::new("idp", "jc-g1"));
+        Operation::UpdateGroup {
+            id: "g1".into(),
+            group,
+            keep_members: keep.iter().map(|u| (*u).to_owned()).collect(),
+        }
+    }
+
+    async fn write(dir: &MemoryDirectory, operation: Operation<String>) {
+        dir.write(&operation).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_adoption_records_the_members_it_keeps_and_reads_report_those_present() {
+        let dir = directory();
+        // `u4` is listed but is not a member: recorded, reported only once it is one.
+        write(&dir, adopt(&["u2", "u3", "u4"])).await;
+        let read = TargetReader::read(&dir).await.unwrap();
+        let expected: BTreeSet<_> = [membership("g1", "u2"), membership("g1", "u3")].into();
+        assert_eq!(read.kept_memberships, expected);
+        assert_eq!(
+            dir.snapshot().kept_memberships,
+            expected,
+            "snapshot() agrees"
+        );
+        assert_eq!(read.groups[0].external_id.as_ref().unwrap().id, "jc-g1");
+        assert!(
+            Source::read(&dir, &Scope::All)
+                .await
+                .unwrap()
+                .kept_memberships
+                .is_empty(),
+            "a source read reports none"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_adoption_records_nothing() {
+        let dir = directory();
+        let mut op = adopt(&["u2"]);
+        if let Operation::UpdateGroup { id, .. } = &mut op {
+            *id = "g9".into();
+        }
+        let err = dir.write(&op).await.unwrap_err();
+        assert_eq!(err.class(), ErrorClass::NotFound);
+        dir.insert_group(Group::new("g9", "Later"));
+        dir.add_member("g9", "u2");
+        assert!(dir.snapshot().kept_memberships.is_empty());
+    }
+
+    #[tokio::test]
+    async fn removing_a_kept_member_or_deleting_its_user_or_group_forgets_it() {
+        let dir = directory();
+        write(&dir, adopt(&["u1", "u2", "u3"])).await;
+        write(
+            &dir,
+            Operation::RemoveMembers {
+                group: "g1".into(),
+                users: vec!["u1".into()],
+            },
+        )
+        .await;
+        // Added back (by the engine): now the engine's own, not kept.
+        write(
+            &dir,
+            Operation::AddMembers {
+                group: "g1".into(),
+                users: vec!["u1".into()],
+            },
+        )
+        .await;
+        write(&dir, Operation::DeleteUser { id: "u2".into() }).await;
+        assert_eq!(
+            dir.snapshot().kept_memberships,
+            [membership("g1", "u3")].into()
+        );
+        // A user of the same id added back later is not kept either.
+        dir.insert_user(User::new("u2", "grace"));
+        dir.add_member("g1", "u2");
+        assert_eq!(
+            dir.snapshot().kept_memberships,
+            [membership("g1", "u3")].into()
+        );
+
+        write(&dir, Operation::DeleteGroup { id: "g1".into() }).await;
+        dir.insert_group(Group::new("g1", "Engineering"));
+        dir.add_member("g1", "u3");
+        assert!(dir.snapshot().kept_memberships.is_empty());
+    }
+
+    #[test]
+    fn a_directory_built_from_a_snapshot_keeps_its_kept_memberships() {
+        let mut snapshot = directory().snapshot();
+        snapshot.kept_memberships.insert(membership("g1", "u1"));
+        let dir = MemoryDirectory::new(snapshot.clone());
+        assert_eq!(dir.snapshot(), snapshot);
+        dir.remove_user("u1");
+        dir.insert_user(User::new("u1", "ada"));
+        dir.add_member("g1", "u1");
+        assert!(dir.snapshot().kept_memberships.is_empty());
     }
 }

@@ -1,12 +1,17 @@
 //! The SCIM target's contracts that scim2-server cannot show: IAM Identity Center's empty
 //! `members` and cursor paging, throttled reads, an expired token, membership PATCHes of at
-//! most 100 changes in the filter-path form, and Pulumi's attribute whitelist.
+//! most 100 changes in the filter-path form, Pulumi's attribute whitelist, and the members
+//! adopted groups keep (recorded in the ownership record, beside `externalId` marks).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use provisioning_core::connector::{ErrorClass, Target, TargetReader};
+use provisioning_core::connectors::ownership::{Kind, OwnershipRecord};
 use provisioning_core::connectors::scim::client::{Resource, ScimClient};
 use provisioning_core::connectors::scim::{Profile, ScimTarget};
 use provisioning_core::mapping::TargetField;
-use provisioning_core::model::User;
+use provisioning_core::model::{ExternalId, Group, Membership, User};
 use provisioning_core::plan::Operation;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, header, method, path, query_param};
@@ -23,11 +28,17 @@ async fn setup(profile: Profile) -> (MockServer, ScimTarget) {
         .with_priority(u8::MAX)
         .mount(&server)
         .await;
+    let target = target_on(&server, profile);
+    (server, target)
+}
+
+/// A target on `server`'s `/scim/v2`, retrying fast.
+fn target_on(server: &MockServer, profile: Profile) -> ScimTarget {
     let client = ScimClient::builder(format!("{}/scim/v2", server.uri()), "tok3n".into())
         .fast_retries()
         .build()
         .unwrap();
-    (server, ScimTarget::new(client, profile))
+    ScimTarget::new(client, profile)
 }
 
 fn list(resources: Value, next_cursor: Option<&str>) -> ResponseTemplate {
@@ -293,4 +304,215 @@ async fn a_start_index_of_zero_is_read_as_the_first_page_not_a_panic() {
         .await;
     let snapshot = target.read().await.unwrap();
     assert_eq!(snapshot.users.len(), 1);
+}
+
+fn temp_record(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "scim-kept-{name}-{}-{}",
+        std::process::id(),
+        fastrand::u64(..)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("record.jsonl")
+}
+
+/// Users `u1`, `u2`, `u3`, all members of group `g1` (with `externalId` when given). The
+/// mocks stay as they are, so a membership a write removes still reads as present: what a
+/// read reports kept is then only what the record still holds.
+async fn mount_directory(server: &MockServer, group_external_id: Option<&str>) {
+    let users: Vec<Value> = ["u1", "u2", "u3"]
+        .iter()
+        .map(|id| json!({"id": id, "userName": format!("{id}@example.com")}))
+        .collect();
+    let mut group = json!({
+        "id": "g1", "displayName": "Engineering",
+        "members": [{"value": "u1"}, {"value": "u2"}, {"value": "u3"}]
+    });
+    if let Some(value) = group_external_id {
+        group["externalId"] = json!(value);
+    }
+    for (resource, items) in [("Users", Value::Array(users)), ("Groups", json!([group]))] {
+        let n = items.as_array().unwrap().len();
+        Mock::given(method("GET"))
+            .and(path(format!("/scim/v2/{resource}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "totalResults": n, "startIndex": 1, "itemsPerPage": n, "Resources": items
+            })))
+            .mount(server)
+            .await;
+    }
+}
+
+fn adopt(keep: &[&str]) -> Operation<String> {
+    let mut group = Group::new("g1", "Engineering");
+    group.external_id = Some(ExternalId::new("identity-provisioning", "jc-g1"));
+    Operation::UpdateGroup {
+        id: "g1".into(),
+        group,
+        keep_members: keep.iter().map(|u| (*u).to_owned()).collect(),
+    }
+}
+
+fn kept(users: &[&str]) -> BTreeSet<Membership> {
+    users
+        .iter()
+        .map(|u| Membership {
+            group_id: "g1".into(),
+            user_id: (*u).to_owned(),
+        })
+        .collect()
+}
+
+async fn kept_now(target: &ScimTarget) -> BTreeSet<Membership> {
+    target.read().await.unwrap().kept_memberships
+}
+
+fn with_record(target: ScimTarget, file: &Path) -> ScimTarget {
+    target.with_ownership(OwnershipRecord::open(file).unwrap())
+}
+
+#[tokio::test]
+async fn an_adoption_keeps_its_members_in_the_record_and_the_mark_stays_in_external_id() {
+    let (server, target) = setup(Profile::Generic).await;
+    // A stale link in the record: a profile that stores externalId never reads it.
+    let file = temp_record("generic");
+    let seeded = OwnershipRecord::open(&file).unwrap();
+    seeded
+        .set(Kind::Group, "g1", ExternalId::new("stale", "x"))
+        .unwrap();
+    drop(seeded);
+    let target = with_record(target, &file);
+    mount_directory(&server, Some("identity-provisioning:jc-g1")).await;
+    Mock::given(method("PATCH"))
+        .and(path("/scim/v2/Groups/g1"))
+        .and(body_partial_json(json!({"Operations": [
+            {"op": "replace", "path": "displayName", "value": "Engineering"},
+            {"op": "replace", "path": "externalId", "value": "identity-provisioning:jc-g1"}
+        ]})))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    // `u9` is not a member: recorded, but not reported.
+    target.write(&adopt(&["u2", "u3", "u9"])).await.unwrap();
+    let read = target.read().await.unwrap();
+    assert_eq!(read.kept_memberships, kept(&["u2", "u3"]));
+    let mark = read.groups[0].external_id.clone().unwrap();
+    assert_eq!(mark, ExternalId::new("identity-provisioning", "jc-g1"));
+    let record = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !record.contains("jc-g1"),
+        "the mark went to externalId, not to the record:\n{record}"
+    );
+
+    drop(target);
+    let reopened = with_record(target_on(&server, Profile::Generic), &file);
+    let read = reopened.read().await.unwrap();
+    assert_eq!(read.kept_memberships, kept(&["u2", "u3"]), "after a reopen");
+    assert_eq!(read.groups[0].external_id, Some(mark));
+    std::fs::remove_dir_all(file.parent().unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn pulumi_keeps_its_marks_and_its_kept_members_in_one_file_across_a_reopen() {
+    let (server, target) = setup(Profile::Pulumi).await;
+    let file = temp_record("pulumi");
+    let target = with_record(target, &file);
+    mount_directory(&server, None).await;
+    Mock::given(method("PATCH"))
+        .and(path("/scim/v2/Groups/g1"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    target.write(&adopt(&["u1", "u3"])).await.unwrap();
+    let patch: Value = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .find(|r| r.method.as_str() == "PATCH")
+        .unwrap()
+        .body_json()
+        .unwrap();
+    assert_eq!(
+        patch["Operations"].as_array().unwrap().len(),
+        1,
+        "no externalId for Pulumi: {patch}"
+    );
+    drop(target);
+
+    let reopened = with_record(target_on(&server, Profile::Pulumi), &file);
+    let read = reopened.read().await.unwrap();
+    assert_eq!(read.kept_memberships, kept(&["u1", "u3"]));
+    assert_eq!(
+        read.groups[0].external_id,
+        Some(ExternalId::new("identity-provisioning", "jc-g1")),
+        "the mark came back from the record"
+    );
+    std::fs::remove_dir_all(file.parent().unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn member_changes_and_deletions_forget_kept_members() {
+    let (server, target) = setup(Profile::Generic).await;
+    mount_directory(&server, None).await;
+    for (verb, at) in [
+        ("PATCH", "/scim/v2/Groups/g1"),
+        ("DELETE", "/scim/v2/Users/u2"),
+        ("DELETE", "/scim/v2/Groups/g1"),
+    ] {
+        Mock::given(method(verb))
+            .and(path(at))
+            .respond_with(ResponseTemplate::new(204))
+            .mount(&server)
+            .await;
+    }
+    target.write(&adopt(&["u1", "u2", "u3"])).await.unwrap();
+    let remove = Operation::RemoveMembers {
+        group: "g1".into(),
+        users: vec!["u1".into()],
+    };
+    target.write(&remove).await.unwrap();
+    assert_eq!(kept_now(&target).await, kept(&["u2", "u3"]), "removed");
+    target
+        .write(&Operation::DeleteUser { id: "u2".into() })
+        .await
+        .unwrap();
+    assert_eq!(kept_now(&target).await, kept(&["u3"]), "its user deleted");
+    let add = Operation::AddMembers {
+        group: "g1".into(),
+        users: vec!["u3".into()],
+    };
+    target.write(&add).await.unwrap();
+    assert_eq!(
+        kept_now(&target).await,
+        kept(&[]),
+        "added by the engine: its own"
+    );
+
+    target.write(&adopt(&["u1"])).await.unwrap();
+    assert_eq!(kept_now(&target).await, kept(&["u1"]));
+    target
+        .write(&Operation::DeleteGroup { id: "g1".into() })
+        .await
+        .unwrap();
+    assert_eq!(kept_now(&target).await, kept(&[]), "its group deleted");
+}
+
+#[tokio::test]
+async fn a_failed_adoption_keeps_no_member() {
+    let (server, target) = setup(Profile::Generic).await;
+    mount_directory(&server, None).await;
+    Mock::given(method("PATCH"))
+        .and(path("/scim/v2/Groups/g1"))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({"status": "404", "detail": "gone"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    target.write(&adopt(&["u1", "u2"])).await.unwrap_err();
+    assert!(target.read().await.unwrap().kept_memberships.is_empty());
 }

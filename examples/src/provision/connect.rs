@@ -3,6 +3,11 @@
 //! Secrets are resolved here, once, from their references (environment, file, SSM) into
 //! `SecretString`s handed to the clients; AWS configuration is loaded only when the target
 //! is the Identity Store or a secret lives in SSM.
+//!
+//! Every target gets a file-backed [`OwnershipRecord`] (at [`ownership_path`]): it holds the
+//! members adopted groups keep — which the engine must never remove, and which no target can
+//! tell apart from the members it added — and, for targets that cannot store the ownership
+//! mark (the Identity Store, Pulumi), the marks.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,8 +22,8 @@ use provisioning_core::connectors::identity_store::IdentityStoreTarget;
 use provisioning_core::connectors::jumpcloud::JumpCloudSource;
 use provisioning_core::connectors::okta::OktaSource;
 use provisioning_core::connectors::ownership::OwnershipRecord;
+use provisioning_core::connectors::scim::ScimTarget;
 use provisioning_core::connectors::scim::client::ScimClient;
-use provisioning_core::connectors::scim::{Profile, ScimTarget};
 use provisioning_core::connectors::secrets::SecretRef;
 use provisioning_core::model::Scope;
 
@@ -50,9 +55,11 @@ impl std::fmt::Debug for Connected {
     }
 }
 
-/// Where an ownership record lives when the configuration does not say: beside the
-/// configuration file, `<file stem>.ownership.jsonl`. Relative paths in the configuration are
-/// taken relative to the configuration file too.
+/// Where a target's ownership record lives — the members adopted groups keep, and the
+/// ownership marks of targets that cannot store them: `configured` (`ownership_file`) or,
+/// when the configuration does not say, beside the configuration file,
+/// `<file stem>.ownership.jsonl`. Relative paths in the configuration are taken relative to
+/// the configuration file too.
 ///
 /// ```
 /// use std::path::Path;
@@ -84,13 +91,14 @@ pub fn aws_settings(aws: &AwsConfig) -> AwsSettings {
     settings
 }
 
-/// Connects the configured source and target. `config_path` locates relative paths.
+/// Connects the configured source and target, opening (or creating) the target's ownership
+/// record. `config_path` locates relative paths.
 ///
 /// # Errors
 ///
-/// When a secret cannot be resolved, a client cannot be built, or the identity store cannot
-/// be found; each message names the part of the configuration at fault. Nothing is read
-/// from the directories yet.
+/// When a secret cannot be resolved, a client cannot be built, the identity store cannot
+/// be found, or the ownership record cannot be opened; each message names the part of the
+/// configuration at fault. Nothing is read from the directories yet.
 pub async fn connect(config: &Config, config_path: &Path) -> Result<Connected> {
     let needs_aws = matches!(config.target, TargetConfig::IdentityStore(_)) || config.uses_ssm();
     let aws = if needs_aws {
@@ -168,14 +176,15 @@ pub async fn connect(config: &Config, config_path: &Path) -> Result<Connected> {
             let client = builder
                 .build()
                 .context("configuring the SCIM client (target.scim)")?;
-            let mut target = ScimTarget::new(client, scim.profile);
-            if scim.ownership_file.is_some() || scim.profile == Profile::Pulumi {
-                target = target.with_ownership(open_record(
-                    config_path,
-                    scim.ownership_file.as_deref(),
-                    "target.scim.ownership_file",
-                )?);
-            }
+            // Every profile: the members adopted groups keep must outlive the run, or the
+            // next one would remove people the tool never added. (The marks go to the
+            // record only where the profile does not store externalId.)
+            let record = open_record(
+                config_path,
+                scim.ownership_file.as_deref(),
+                "target.scim.ownership_file",
+            )?;
+            let target = ScimTarget::new(client, scim.profile).with_ownership(record);
             (
                 Box::new(target),
                 format!("SCIM {base} ({} profile)", scim.profile.name()),

@@ -12,7 +12,12 @@
 //!   connector keeps its links in an [ownership record](crate::connectors::ownership) — a
 //!   file in production — instead of costing a second call per object. Objects that carry
 //!   someone else's `ExternalIds` (a SCIM provisioner's) are reported as owned by that
-//!   issuer and left alone.
+//!   issuer and left alone;
+//! - **kept members**: no API says who added a member, so when the engine adopts a group the
+//!   members it keeps (the `keep_members` of [`Operation::UpdateGroup`]) go into the same
+//!   record, and every read reports those the group still has in
+//!   [`Snapshot::kept_memberships`]. Removing such a member, adding it (the engine's own
+//!   from then on), or deleting its group or user forgets it.
 //!
 //! Reads cost the list calls the page sizes require: ⌈users/100⌉ + ⌈groups/100⌉ + one
 //! `ListGroupMemberships` per 100 members of each group — never a call per user.
@@ -69,7 +74,8 @@ impl std::fmt::Debug for IdentityStoreTarget {
 }
 
 impl IdentityStoreTarget {
-    /// A target writing through `store`, keeping its ownership links in `ownership`.
+    /// A target writing through `store`, keeping its ownership links and the members
+    /// adopted groups keep in `ownership`.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -303,11 +309,18 @@ impl TargetReader for IdentityStoreTarget {
                 }
             }
         }
+        let kept_memberships = self
+            .ownership
+            .kept_members()
+            .intersection(&memberships)
+            .cloned()
+            .collect();
         Ok(Snapshot {
             users: users.into_iter().map(|u| self.user(u)).collect(),
             groups: groups.into_iter().map(|g| self.group(g)).collect(),
             memberships,
             groups_out_of_scope: BTreeSet::new(),
+            kept_memberships,
             ..Snapshot::default()
         })
     }
@@ -408,6 +421,7 @@ impl Target for IdentityStoreTarget {
                     .await
                     .map_err(class("deleting a user"))?;
                 self.ownership.remove(Kind::User, id)?;
+                self.ownership.forget_user(id)?;
                 Ok(Applied::default())
             }
             Operation::CreateGroup { group, .. } => {
@@ -426,7 +440,11 @@ impl Target for IdentityStoreTarget {
                     created_id: Some(id),
                 })
             }
-            Operation::UpdateGroup { id, group, .. } => {
+            Operation::UpdateGroup {
+                id,
+                group,
+                keep_members,
+            } => {
                 let current = self
                     .store
                     .describe_group(&GroupId(id.clone()))
@@ -444,6 +462,9 @@ impl Target for IdentityStoreTarget {
                         .map_err(class("updating a group"))?;
                 }
                 self.remember(Kind::Group, id, group.external_id.as_ref())?;
+                for user in keep_members {
+                    self.ownership.keep_member(id, user)?;
+                }
                 Ok(Applied::default())
             }
             Operation::DeleteGroup { id } => {
@@ -452,6 +473,7 @@ impl Target for IdentityStoreTarget {
                     .await
                     .map_err(class("deleting a group"))?;
                 self.ownership.remove(Kind::Group, id)?;
+                self.ownership.forget_group(id)?;
                 Ok(Applied::default())
             }
             Operation::AddMembers { group, users } => {
@@ -460,6 +482,8 @@ impl Target for IdentityStoreTarget {
                         .add_member(&GroupId(group.clone()), &UserId(user.clone()))
                         .await
                         .map_err(class("adding a group member"))?;
+                    // Added by the engine: its own from now on, whatever was kept before.
+                    self.ownership.forget_member(group, user)?;
                 }
                 Ok(Applied::default())
             }
@@ -469,9 +493,172 @@ impl Target for IdentityStoreTarget {
                         .remove_member(&GroupId(group.clone()), &UserId(user.clone()))
                         .await
                         .map_err(class("removing a group member"))?;
+                    self.ownership.forget_member(group, user)?;
                 }
                 Ok(Applied::default())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_access::fake::FakeIdentityStore;
+
+    use super::*;
+
+    fn temp_record() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "identity-store-kept-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("record.jsonl")
+    }
+
+    /// A store with users `ada`, `grace` and `alan`, all three in the unowned group
+    /// `Engineering`. Returns the group id and the user ids.
+    async fn store() -> (Arc<FakeIdentityStore>, String, Vec<String>) {
+        let store = Arc::new(FakeIdentityStore::new("d-1234567890"));
+        let group = store
+            .create_group("Engineering", None, OnConflict::Fail)
+            .await
+            .unwrap()
+            .value
+            .id;
+        let mut users = Vec::new();
+        for (name, given, family) in [
+            ("ada", "Ada", "Lovelace"),
+            ("grace", "Grace", "Hopper"),
+            ("alan", "Alan", "Turing"),
+        ] {
+            let new = NewUser::new(name, given, family);
+            let id = store
+                .create_user(&new, OnConflict::Fail)
+                .await
+                .unwrap()
+                .value
+                .id;
+            store.add_member(&group, &id).await.unwrap();
+            users.push(id.0);
+        }
+        (store, group.0, users)
+    }
+
+    fn adopt(group: &str, keep: &[String]) -> Operation<String> {
+        let mut desired = Group::new(group, "Engineering");
+        desired.external_id = Some(ExternalId::new("identity-provisioning", "jc-g1"));
+        Operation::UpdateGroup {
+            id: group.to_owned(),
+            group: desired,
+            keep_members: keep.to_vec(),
+        }
+    }
+
+    fn kept(group: &str, users: &[&String]) -> BTreeSet<Membership> {
+        users
+            .iter()
+            .map(|u| Membership {
+                group_id: group.to_owned(),
+                user_id: (*u).clone(),
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn an_adoption_records_the_kept_members_and_reads_report_those_present() {
+        let (store, group, users) = store().await;
+        let target = IdentityStoreTarget::new(store.clone(), OwnershipRecord::in_memory());
+        assert!(target.read().await.unwrap().kept_memberships.is_empty());
+
+        target.write(&adopt(&group, &users[1..])).await.unwrap();
+        let read = target.read().await.unwrap();
+        assert_eq!(read.kept_memberships, kept(&group, &[&users[1], &users[2]]));
+        assert_eq!(read.groups[0].external_id.as_ref().unwrap().id, "jc-g1");
+
+        // Someone else removes alan: no longer present, no longer reported.
+        store
+            .remove_member(&GroupId(group.clone()), &UserId(users[2].clone()))
+            .await
+            .unwrap();
+        assert_eq!(
+            target.read().await.unwrap().kept_memberships,
+            kept(&group, &[&users[1]])
+        );
+    }
+
+    #[tokio::test]
+    async fn removing_adding_and_deleting_forget_kept_members() {
+        let (store, group, users) = store().await;
+        let target = IdentityStoreTarget::new(store.clone(), OwnershipRecord::in_memory());
+        target.write(&adopt(&group, &users)).await.unwrap();
+
+        target
+            .write(&Operation::RemoveMembers {
+                group: group.clone(),
+                users: vec![users[0].clone()],
+            })
+            .await
+            .unwrap();
+        // Added back by the engine: its own now, so not kept.
+        target
+            .write(&Operation::AddMembers {
+                group: group.clone(),
+                users: vec![users[0].clone()],
+            })
+            .await
+            .unwrap();
+        target
+            .write(&Operation::DeleteUser {
+                id: users[1].clone(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            target.read().await.unwrap().kept_memberships,
+            kept(&group, &[&users[2]])
+        );
+        assert_eq!(
+            target.ownership.kept_members().len(),
+            1,
+            "forgotten, not hidden"
+        );
+
+        target
+            .write(&Operation::DeleteGroup { id: group.clone() })
+            .await
+            .unwrap();
+        assert!(target.ownership.kept_members().is_empty());
+    }
+
+    #[tokio::test]
+    async fn kept_members_survive_dropping_and_reopening_the_target() {
+        let (store, group, users) = store().await;
+        let path = temp_record();
+        let target = IdentityStoreTarget::new(store.clone(), OwnershipRecord::open(&path).unwrap());
+        target.write(&adopt(&group, &users[..2])).await.unwrap();
+        drop(target);
+
+        let reopened =
+            IdentityStoreTarget::new(store.clone(), OwnershipRecord::open(&path).unwrap());
+        let read = reopened.read().await.unwrap();
+        assert_eq!(read.kept_memberships, kept(&group, &[&users[0], &users[1]]));
+        assert_eq!(
+            read.groups[0].external_id.as_ref().unwrap().id,
+            "jc-g1",
+            "the group's mark came back from the same file"
+        );
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_failed_adoption_records_no_kept_member() {
+        let (store, _, users) = store().await;
+        let target = IdentityStoreTarget::new(store, OwnershipRecord::in_memory());
+        let err = target.write(&adopt("g-missing", &users)).await.unwrap_err();
+        assert_eq!(err.class(), ErrorClass::NotFound, "{err}");
+        assert!(target.ownership.kept_members().is_empty());
+        assert!(target.read().await.unwrap().kept_memberships.is_empty());
     }
 }

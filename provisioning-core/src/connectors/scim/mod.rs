@@ -19,8 +19,10 @@
 //! | add, remove members | `PATCH /Groups/{id}`: `add members [{value}…]`, `remove members[value eq "…"]`; at most 100 per request |
 //!
 //! The engine's ownership mark travels in `externalId` as `issuer:source-id`; where the
-//! target does not store it (Pulumi), the target keeps an
-//! [ownership record](crate::connectors::ownership) instead.
+//! target does not store it (Pulumi), the target keeps it in an
+//! [ownership record](crate::connectors::ownership) instead. Every profile keeps the
+//! members adopted groups keep in that record (give it a file with
+//! [`ScimTarget::with_ownership`], or they are forgotten when the process ends).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {

@@ -32,9 +32,10 @@ pub struct ScimTarget {
 }
 
 impl ScimTarget {
-    /// A target reached through `client`, following `profile`'s rules. Profiles that do
-    /// not store `externalId` (Pulumi) keep their ownership links in memory until
-    /// [`with_ownership`](Self::with_ownership) gives them a file.
+    /// A target reached through `client`, following `profile`'s rules. Its ownership
+    /// record — the links of profiles that do not store `externalId` (Pulumi), and the
+    /// members adopted groups keep (every profile) — lives in memory until
+    /// [`with_ownership`](Self::with_ownership) gives it a file.
     ///
     /// ```
     /// use provisioning_core::connectors::scim::{Profile, ScimTarget, client::ScimClient};
@@ -50,7 +51,11 @@ impl ScimTarget {
         }
     }
 
-    /// Keeps ownership links in `record` (used when the profile does not store `externalId`).
+    /// Keeps the target's ownership record in `record`: for every profile, the members
+    /// adopted groups keep (the `keep_members` of [`Operation::UpdateGroup`], reported back
+    /// in [`Snapshot::kept_memberships`]); where the profile does not store `externalId`
+    /// (Pulumi), the ownership links too. Where it does, the mark is read from and written
+    /// to `externalId` only, whatever the record holds.
     ///
     /// ```no_run
     /// use provisioning_core::connectors::ownership::OwnershipRecord;
@@ -259,6 +264,8 @@ impl ScimTarget {
         Ok(memberships)
     }
 
+    /// Adds or removes members, a chunk per PATCH. Each membership a PATCH changed is no
+    /// longer kept: one the engine removes is gone, one it adds is its own.
     async fn patch_members(
         &self,
         group: &str,
@@ -270,6 +277,9 @@ impl ScimTarget {
                 .patch(Resource::Groups, group, &PatchOp::new(op(chunk)))
                 .await
                 .map_err(connector_error("changing group members"))?;
+            for user in chunk {
+                self.ownership.forget_member(group, user)?;
+            }
         }
         Ok(Applied::default())
     }
@@ -294,11 +304,18 @@ impl TargetReader for ScimTarget {
             .map_err(connector_error("listing groups"))?;
         let user_ids: BTreeSet<&str> = users.iter().filter_map(|u| u.id.as_deref()).collect();
         let memberships = self.memberships(&groups, &user_ids).await?;
+        let kept_memberships = self
+            .ownership
+            .kept_members()
+            .intersection(&memberships)
+            .cloned()
+            .collect();
         Ok(Snapshot {
             groups: groups.iter().map(|g| self.group(g)).collect(),
             users: users.into_iter().map(|u| self.user(u)).collect(),
             memberships,
             groups_out_of_scope: BTreeSet::new(),
+            kept_memberships,
             ..Snapshot::default()
         })
     }
@@ -386,6 +403,7 @@ impl Target for ScimTarget {
                     .await
                     .map_err(connector_error("deleting a user"))?;
                 self.ownership.remove(Kind::User, id)?;
+                self.ownership.forget_user(id)?;
                 Ok(Applied::default())
             }
             Operation::CreateGroup { group, .. } => {
@@ -407,7 +425,11 @@ impl Target for ScimTarget {
                     created_id: Some(id),
                 })
             }
-            Operation::UpdateGroup { id, group, .. } => {
+            Operation::UpdateGroup {
+                id,
+                group,
+                keep_members,
+            } => {
                 self.check_group_name(&group.display_name)?;
                 let mut ops = vec![PatchOperation::replace(
                     "displayName",
@@ -421,6 +443,9 @@ impl Target for ScimTarget {
                     .await
                     .map_err(connector_error("updating a group"))?;
                 self.remember(Kind::Group, id, group.external_id.as_ref())?;
+                for user in keep_members {
+                    self.ownership.keep_member(id, user)?;
+                }
                 Ok(Applied::default())
             }
             Operation::DeleteGroup { id } => {
@@ -429,6 +454,7 @@ impl Target for ScimTarget {
                     .await
                     .map_err(connector_error("deleting a group"))?;
                 self.ownership.remove(Kind::Group, id)?;
+                self.ownership.forget_group(id)?;
                 Ok(Applied::default())
             }
             Operation::AddMembers { group, users } => {
