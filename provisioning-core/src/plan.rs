@@ -693,8 +693,10 @@ struct Planner<'a> {
     ref_names: HashMap<Ref, String>,
     /// Target user id → userName, for naming members the source does not hold.
     target_user_names: HashMap<&'a str, &'a str>,
-    /// Folded userName → the target user holding it.
-    target_by_name: HashMap<String, &'a User>,
+    /// Folded userName → the target users holding it (one, at a real target).
+    target_by_name: HashMap<String, Vec<&'a User>>,
+    /// Folded names of skipped source users: no other source user takes their twins over.
+    reserved_names: BTreeSet<String>,
     /// Target users that are excluded, or twins (linked or by name) of skipped source
     /// users: never changed, deprovisioned or removed from a group.
     untouchable_targets: BTreeSet<&'a str>,
@@ -714,7 +716,10 @@ impl<'a> Planner<'a> {
     fn new(target: &'a Snapshot, caps: &'a Capabilities, policy: &'a Policy) -> Self {
         let mut target_by_name = HashMap::new();
         for user in &target.users {
-            target_by_name.entry(fold(&user.user_name)).or_insert(user);
+            target_by_name
+                .entry(fold(&user.user_name))
+                .or_insert_with(Vec::new)
+                .push(user);
         }
         Self {
             target,
@@ -730,6 +735,7 @@ impl<'a> Planner<'a> {
                 .map(|u| (u.id.as_str(), u.user_name.as_str()))
                 .collect(),
             target_by_name,
+            reserved_names: BTreeSet::new(),
             untouchable_targets: target
                 .users
                 .iter()
@@ -780,15 +786,12 @@ impl<'a> Planner<'a> {
 
     /// Deactivates or deletes target user `t` when the policy allows deprovisioning; else
     /// records the skip with what would have been done.
-    fn deprovision_user(&mut self, t: &User, operation: Operation<Ref>, reason: Reason) {
+    fn deprovision_user(&mut self, subject: String, operation: Operation<Ref>, reason: Reason) {
         if self.policy.allow_deprovision {
-            self.push_removing(t.user_name.clone(), operation, reason, 1);
+            self.push_removing(subject, operation, reason, 1);
         } else {
             let would = operation.kind().to_owned();
-            self.skip(
-                t.user_name.clone(),
-                SkipReason::DeprovisionNotAllowed { would },
-            );
+            self.skip(subject, SkipReason::DeprovisionNotAllowed { would });
         }
     }
 
@@ -804,7 +807,14 @@ impl<'a> Planner<'a> {
         if let Some(t) = by_link.get(source_id) {
             self.untouchable_targets.insert(&t.id);
         }
-        if let Some(t) = self.target_by_name.get(&fold(user_name)).copied() {
+        let name = fold(user_name);
+        for t in self
+            .target_by_name
+            .get(&name)
+            .into_iter()
+            .flatten()
+            .copied()
+        {
             let mirrors_another = t.external_id.as_ref().is_some_and(|link| {
                 link.issuer == self.policy.issuer
                     && link.id != source_id
@@ -814,6 +824,7 @@ impl<'a> Planner<'a> {
                 self.untouchable_targets.insert(&t.id);
             }
         }
+        self.reserved_names.insert(name);
     }
 
     /// Users in two passes, so that the outcome does not depend on the order of names:
@@ -906,8 +917,9 @@ impl<'a> Planner<'a> {
             let subject = desired.user_name.clone();
             let name = fold(&desired.user_name);
             // userNames are unique (case-insensitively) at every target: a second source
-            // user with the same name could only fight the first over one target user.
-            if taken.contains_key(&name) {
+            // user with the same name could only fight the first over one target user (and a
+            // skipped one's twin is left alone).
+            if taken.contains_key(&name) || self.reserved_names.contains(&name) {
                 self.skip(subject, SkipReason::DuplicateName);
                 continue;
             }
@@ -969,7 +981,7 @@ impl<'a> Planner<'a> {
             fields.retain(|f| *f != TargetField::Active);
             desired.active = t.active;
             let operation = Operation::DeactivateUser { id: t.id.clone() };
-            self.deprovision_user(t, operation, Reason::InactiveAtSource);
+            self.deprovision_user(subject.clone(), operation, Reason::InactiveAtSource);
         }
         if !self.caps.can_rename_users && fields.contains(&TargetField::UserName) {
             fields.retain(|f| *f != TargetField::UserName);
@@ -1020,7 +1032,7 @@ impl<'a> Planner<'a> {
                 _ if t.active => Operation::DeactivateUser { id },
                 _ => continue,
             };
-            self.deprovision_user(t, operation, Reason::LeftScope);
+            self.deprovision_user(t.user_name.clone(), operation, Reason::LeftScope);
         }
     }
 

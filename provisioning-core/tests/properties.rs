@@ -215,6 +215,10 @@ proptest! {
                     if !target.capabilities().can_rename_users {
                         fields.retain(|f| *f != provisioning_core::mapping::TargetField::UserName);
                     }
+                    // Without the opt-in a user suspended at the source stays active.
+                    if !policy.allow_deprovision && !desired.active && t.active {
+                        fields.retain(|f| *f != provisioning_core::mapping::TargetField::Active);
+                    }
                     fields.is_empty()
                 });
             prop_assert!(mirrored, "{} is not mirrored at the target", s.user_name);
@@ -318,10 +322,15 @@ proptest! {
             }
         }
         // Excluded and held users are never touched, nor removed from a group.
+        // (A held user's twin is the target user linked to it, or one of its name that is not
+        // linked to another source user.)
+        let linked_to = |t: &User| t.external_id.as_ref().filter(|l| l.issuer == DEFAULT_ISSUER).map(|l| l.id.clone());
         let protected: Vec<&User> = before.users.iter().filter(|t| {
             let name = t.user_name.to_lowercase();
+            let link = linked_to(t);
+            let linked_elsewhere = |held: &User| link.as_ref().is_some_and(|id| id != &held.id && damaged.users.iter().any(|s| &s.id == id));
             policy.exclude_users.iter().any(|p| p.to_lowercase() == name)
-                || damaged.users.iter().any(|s| s.hold.is_some() && s.user_name.to_lowercase() == name)
+                || damaged.users.iter().any(|s| s.hold.is_some() && (link.as_deref() == Some(s.id.as_str()) || (s.user_name.to_lowercase() == name && !linked_elsewhere(s))))
         }).collect();
         for t in protected {
             prop_assert_eq!(after.users.iter().find(|u| u.id == t.id), Some(t), "{} was changed", t.user_name);
