@@ -8,8 +8,11 @@
 //!   creates returned.
 //! - Retryable failures (transient, throttled) are retried with jittered exponential
 //!   backoff that honours the server's `retry_after`.
-//! - Idempotent: a create that conflicts looks the object up and adopts it; a delete,
-//!   deactivation or member removal of something already gone counts as done.
+//! - Idempotent: a create that conflicts looks the object up and takes it over when it is
+//!   the engine's own (a crashed run made it), or unowned and the plan's
+//!   [`AdoptionRules`](crate::plan::AdoptionRules) allow it — never an excluded or another
+//!   tool's object (the change fails, naming the rule); a delete, deactivation or member
+//!   removal of something already gone counts as done.
 //! - It never stops at a failed change: every outcome is in the [`Report`].
 //!
 //! ```

@@ -20,9 +20,12 @@
 //!   `aws-access`, a SCIM client): each implements the engine's object-safe `Source` /
 //!   `Target` traits, so a command can pick them from configuration.
 //!
-//! Anything that writes is safe by default: a dry run never reaches a write call, deletions
-//! need an explicit opt-in and pass a deletion threshold, an empty or failed source read
-//! aborts the run, and only objects the engine owns or has adopted are ever changed.
+//! Anything that writes is safe by default: a dry run never reaches a write call; every loss
+//! of access (a deactivation, a deletion, a removed membership) is counted in the plan and
+//! passes the access guard (overall and per group), deactivations and deletions also need an
+//! explicit opt-in; an empty or failed source read aborts the run; only objects the engine
+//! owns or has adopted are ever changed, and excluded or skipped ones never; a tripped guard
+//! is passed only by applying a reviewed [saved plan](saved) whose two sides have not moved.
 //!
 //! # Features
 //!

@@ -6,7 +6,10 @@
 //! to be created get placeholder ids (`new-user-1`, `new-group-1`) that later changes refer to
 //! through [`Ref::New`]. What the rules keep the engine from doing is listed in
 //! [`Plan::skipped`], each with its reason, and a tripped guard is [`Plan::abort`]: such a
-//! plan can be shown but not applied.
+//! plan can be shown but not applied (except as a reviewed [saved plan](crate::saved)).
+//! Every change that removes access carries its count in
+//! [`PlannedChange::removes_access`]; [`Plan::access_removals`] is what the
+//! [guard](crate::policy::DeletionGuard) compares with [`Plan::managed`].
 //!
 //! ```
 //! use provisioning_core::connector::Capabilities;

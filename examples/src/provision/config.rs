@@ -120,8 +120,8 @@ pub struct IdentityStoreConfig {
     /// The identity store (`d-…`, a UUID or an ARN); omitted: the only IAM Identity Center
     /// instance of the account and region.
     pub identity_store_id: Option<String>,
-    /// Where the record of the objects this tool owns is kept; default: beside the
-    /// configuration file, `<name>.ownership.jsonl`.
+    /// Where the record of the objects this tool owns, and of the members adopted groups
+    /// keep, is kept; default: beside the configuration file, `<name>.ownership.jsonl`.
     pub ownership_file: Option<PathBuf>,
     /// Also mark owned users in their `ExternalIds` (visible in AWS).
     #[serde(default)]
@@ -140,8 +140,9 @@ pub struct ScimConfig {
     /// The service provider's rules: `generic`, `aws-identity-center` or `pulumi`.
     #[serde(default)]
     pub profile: Profile,
-    /// Where the record of owned objects is kept. Needed for Pulumi (it never stores
-    /// `externalId`; default beside the configuration file); optional otherwise.
+    /// Where the record of the members adopted groups keep (and, for Pulumi, which never
+    /// stores `externalId`, of the objects this tool owns) is kept; default: beside the
+    /// configuration file, `<name>.ownership.jsonl`.
     pub ownership_file: Option<PathBuf>,
 }
 
