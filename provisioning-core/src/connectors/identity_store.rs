@@ -309,12 +309,7 @@ impl TargetReader for IdentityStoreTarget {
                 }
             }
         }
-        let kept_memberships = self
-            .ownership
-            .kept_members()
-            .intersection(&memberships)
-            .cloned()
-            .collect();
+        let kept_memberships = self.ownership.kept_among(&memberships);
         Ok(Snapshot {
             users: users.into_iter().map(|u| self.user(u)).collect(),
             groups: groups.into_iter().map(|g| self.group(g)).collect(),

@@ -422,6 +422,28 @@ impl OwnershipRecord {
         lock(&self.entries).kept.clone()
     }
 
+    /// The kept memberships among `present` (what a target read found): what a target
+    /// reports as [`Snapshot::kept_memberships`](crate::model::Snapshot::kept_memberships).
+    ///
+    /// ```
+    /// use std::collections::BTreeSet;
+    /// use provisioning_core::connectors::ownership::OwnershipRecord;
+    /// use provisioning_core::model::Membership;
+    /// let record = OwnershipRecord::in_memory();
+    /// record.keep_member("g1", "u7")?;
+    /// record.keep_member("g1", "u8")?;
+    /// let present = BTreeSet::from([Membership { group_id: "g1".into(), user_id: "u7".into() }]);
+    /// assert_eq!(record.kept_among(&present), present);
+    /// # Ok::<(), provisioning_core::connector::ConnectorError>(())
+    /// ```
+    pub fn kept_among(&self, present: &BTreeSet<Membership>) -> BTreeSet<Membership> {
+        lock(&self.entries)
+            .kept
+            .intersection(present)
+            .cloned()
+            .collect()
+    }
+
     /// Whether no link is recorded (kept memberships are not links).
     ///
     /// ```

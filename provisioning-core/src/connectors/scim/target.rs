@@ -304,12 +304,7 @@ impl TargetReader for ScimTarget {
             .map_err(connector_error("listing groups"))?;
         let user_ids: BTreeSet<&str> = users.iter().filter_map(|u| u.id.as_deref()).collect();
         let memberships = self.memberships(&groups, &user_ids).await?;
-        let kept_memberships = self
-            .ownership
-            .kept_members()
-            .intersection(&memberships)
-            .cloned()
-            .collect();
+        let kept_memberships = self.ownership.kept_among(&memberships);
         Ok(Snapshot {
             groups: groups.iter().map(|g| self.group(g)).collect(),
             users: users.into_iter().map(|u| self.user(u)).collect(),
