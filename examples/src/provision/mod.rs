@@ -18,7 +18,7 @@
 //!
 //! let config = Config::load("provision.toml".as_ref())?;
 //! let connected = connect(&config, "provision.toml".as_ref()).await?;
-//! let outcome = run::plan(&connected, &config.policy, false).await?;
+//! let outcome = run::plan(&connected, &config.policy, None, false).await?;
 //! print!("{}", outcome.human);
 //! # Ok(()) }
 //! ```
