@@ -323,6 +323,8 @@ impl PlannedChange {
     ///     removes_access: 1,
     /// };
     /// assert_eq!(change.access_removed().unwrap(), "1 membership of Engineering");
+    /// let eleven = PlannedChange { removes_access: 11, ..change };
+    /// assert_eq!(eleven.access_removed().unwrap(), "11 memberships of Engineering");
     /// ```
     pub fn access_removed(&self) -> Option<String> {
         if self.removes_access == 0 {
@@ -336,11 +338,8 @@ impl PlannedChange {
                 self.subject,
                 self.removes_access - 1
             ),
-            _ => format!("{} membership(s) of {}", self.removes_access, self.subject).replacen(
-                "1 membership(s)",
-                "1 membership",
-                1,
-            ),
+            _ if self.removes_access == 1 => format!("1 membership of {}", self.subject),
+            _ => format!("{} memberships of {}", self.removes_access, self.subject),
         })
     }
 }
