@@ -46,12 +46,11 @@ use jumpcloud_api::models::{SystemUser, UserGroup, UserState};
 use jumpcloud_api::v2::AssociationTarget;
 
 use crate::connector::{ConnectorError, ErrorClass, Source};
+use crate::connectors::confirm_gone_by_lookup;
 use crate::model::{Email, Group, Hold, Membership, Phone, Scope, Snapshot, User};
 
 /// Groups whose member lists are read at once.
 const MEMBER_READS_IN_FLIGHT: usize = 4;
-/// Groups looked up by id at once (in [`Source::confirm_gone`]).
-const GROUP_LOOKUPS_IN_FLIGHT: usize = 4;
 
 /// User fields copied into [`User::attributes`] when JumpCloud sends them.
 pub const COPIED_FIELDS: [&str; 7] = [
@@ -309,24 +308,17 @@ impl Source for JumpCloudSource {
             }
         }
         let client = &self.client;
-        let answers: Vec<Option<String>> = futures::stream::iter(plain)
-            .map(|id| {
-                async move {
-                    match client.user_groups().get(&GroupId(id.clone())).await {
-                        Ok(_) => Ok(None),
-                        Err(err) if err.is_not_found() => Ok(Some(id)),
-                        Err(err) => Err(class(format!(
-                            "looking up user group {id} to learn whether it was deleted \
-                             (nothing is deleted until every lookup answers)"
-                        ))(err)),
-                    }
-                }
-                .boxed()
-            })
-            .buffer_unordered(GROUP_LOOKUPS_IN_FLIGHT)
-            .try_collect()
-            .await?;
-        Ok(answers.into_iter().flatten().collect())
+        confirm_gone_by_lookup(plain, |id| async move {
+            match client.user_groups().get(&GroupId(id.clone())).await {
+                Ok(_) => Ok(false),
+                Err(err) if err.is_not_found() => Ok(true),
+                Err(err) => Err(class(format!(
+                    "looking up user group {id} to learn whether it was deleted \
+                     (nothing is deleted until every lookup answers)"
+                ))(err)),
+            }
+        })
+        .await
     }
 
     async fn read(&self, scope: &Scope) -> Result<Snapshot, ConnectorError> {

@@ -27,6 +27,37 @@ pub mod guides {
     #[doc = include_str!("../../../docs/connectors/jumpcloud-import.md")]
     pub mod jumpcloud_import {}
 }
+use std::collections::BTreeSet;
+use std::future::Future;
+
+use futures::{StreamExt, TryStreamExt};
+
+use crate::connector::ConnectorError;
+
+/// Source groups looked up by id at once, in a [`Source::confirm_gone`](crate::connector::Source::confirm_gone).
+const GROUP_LOOKUPS_IN_FLIGHT: usize = 4;
+
+/// The `Source::confirm_gone` of a source that can look a group up by id: `gone(id)` answers
+/// whether the source says the group no longer exists (a 404), a few lookups in flight at
+/// once. The first failed lookup fails the whole answer, so that nothing is deleted on a
+/// partial one.
+pub(crate) async fn confirm_gone_by_lookup<F, Fut>(
+    ids: impl IntoIterator<Item = String>,
+    gone: F,
+) -> Result<BTreeSet<String>, ConnectorError>
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Result<bool, ConnectorError>>,
+{
+    let gone = &gone;
+    let answers: Vec<Option<String>> = futures::stream::iter(ids)
+        .map(|id| async move { Ok::<_, ConnectorError>(gone(id.clone()).await?.then_some(id)) })
+        .buffer_unordered(GROUP_LOOKUPS_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    Ok(answers.into_iter().flatten().collect())
+}
+
 mod http;
 pub mod identity_store;
 pub mod jumpcloud;

@@ -52,7 +52,6 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use futures::{StreamExt, TryStreamExt};
 use reqwest::Url;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, LINK};
 use secrecy::{ExposeSecret, SecretString};
@@ -60,14 +59,13 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::connector::{ConnectorError, ErrorClass, Source};
+use crate::connectors::confirm_gone_by_lookup;
 use crate::connectors::http::{self, Failure, ReadRetry, Seen};
 use crate::model::{Email, Group, Hold, Phone, Scope, Snapshot, User};
 use crate::util::lock;
 
 /// Members requested per page (the usual maximum of `/groups/{id}/users`).
 pub const PAGE_LIMIT: u32 = 200;
-/// Groups looked up by id at once (in [`Source::confirm_gone`]).
-const GROUP_LOOKUPS_IN_FLIGHT: usize = 4;
 /// The most pages one list follows before it is treated as a server fault.
 const MAX_PAGES: usize = 100_000;
 
@@ -483,31 +481,26 @@ impl Source for OktaSource {
         &self,
         ids: &BTreeSet<String>,
     ) -> Result<BTreeSet<String>, ConnectorError> {
-        let owned: Vec<String> = ids.iter().cloned().collect();
-        let answers: Vec<Option<String>> = futures::stream::iter(owned)
-            .map(|id| async move {
-                let mut url = self.url("groups", &[]);
-                if let Ok(mut segments) = url.path_segments_mut() {
-                    segments.push(&id);
-                }
-                match self.get::<Value>(&url).await {
-                    Ok(_) => Ok(None),
-                    Err(err) if err.class() == ErrorClass::NotFound => Ok(Some(id)),
-                    Err(err) => Err(ConnectorError::new(
-                        err.class(),
-                        format!(
-                            "Okta: looking up group {id} to learn whether it was deleted \
-                             (nothing is deleted until every lookup answers)"
-                        ),
-                    )
-                    .with_retry_after(err.retry_after())
-                    .with_source(err)),
-                }
-            })
-            .buffer_unordered(GROUP_LOOKUPS_IN_FLIGHT)
-            .try_collect()
-            .await?;
-        Ok(answers.into_iter().flatten().collect())
+        confirm_gone_by_lookup(ids.iter().cloned(), |id| async move {
+            let mut url = self.url("groups", &[]);
+            if let Ok(mut segments) = url.path_segments_mut() {
+                segments.push(&id);
+            }
+            match self.get::<Value>(&url).await {
+                Ok(_) => Ok(false),
+                Err(err) if err.class() == ErrorClass::NotFound => Ok(true),
+                Err(err) => Err(ConnectorError::new(
+                    err.class(),
+                    format!(
+                        "Okta: looking up group {id} to learn whether it was deleted \
+                         (nothing is deleted until every lookup answers)"
+                    ),
+                )
+                .with_retry_after(err.retry_after())
+                .with_source(err)),
+            }
+        })
+        .await
     }
 
     async fn read(&self, scope: &Scope) -> Result<Snapshot, ConnectorError> {
