@@ -117,13 +117,22 @@ impl Entries {
             Line::Forget { forget } => {
                 self.kept.remove(&forget);
             }
-            Line::ForgetGroup { forget_group } => {
-                self.kept.retain(|m| m.group_id != forget_group);
-            }
-            Line::ForgetUser { forget_user } => {
-                self.kept.retain(|m| m.user_id != forget_user);
+            line @ (Line::ForgetGroup { .. } | Line::ForgetUser { .. }) => {
+                self.forget_all(&line);
             }
         }
+    }
+
+    /// Drops every kept membership a `forget_group` / `forget_user` line names; whether any
+    /// was kept.
+    fn forget_all(&mut self, line: &Line) -> bool {
+        let before = self.kept.len();
+        self.kept.retain(|m| match line {
+            Line::ForgetGroup { forget_group } => &m.group_id != forget_group,
+            Line::ForgetUser { forget_user } => &m.user_id != forget_user,
+            _ => true,
+        });
+        self.kept.len() != before
     }
 
     /// One line per live entry: the compacted file.
@@ -363,18 +372,9 @@ impl OwnershipRecord {
     ///
     /// [`ErrorClass::Fatal`] when the line cannot be written to the file.
     pub fn forget_group(&self, group_id: &str) -> Result<(), ConnectorError> {
-        let had = {
-            let mut entries = lock(&self.entries);
-            let before = entries.kept.len();
-            entries.kept.retain(|m| m.group_id != group_id);
-            entries.kept.len() != before
-        };
-        if had {
-            self.append(&Line::ForgetGroup {
-                forget_group: group_id.to_owned(),
-            })?;
-        }
-        Ok(())
+        self.forget_all(Line::ForgetGroup {
+            forget_group: group_id.to_owned(),
+        })
     }
 
     /// Stops keeping every membership of user `user_id` (it was deleted).
@@ -393,16 +393,17 @@ impl OwnershipRecord {
     ///
     /// [`ErrorClass::Fatal`] when the line cannot be written to the file.
     pub fn forget_user(&self, user_id: &str) -> Result<(), ConnectorError> {
-        let had = {
-            let mut entries = lock(&self.entries);
-            let before = entries.kept.len();
-            entries.kept.retain(|m| m.user_id != user_id);
-            entries.kept.len() != before
-        };
+        self.forget_all(Line::ForgetUser {
+            forget_user: user_id.to_owned(),
+        })
+    }
+
+    /// Applies a `forget_group` / `forget_user` line, and writes it when it dropped any
+    /// kept membership.
+    fn forget_all(&self, line: Line) -> Result<(), ConnectorError> {
+        let had = lock(&self.entries).forget_all(&line);
         if had {
-            self.append(&Line::ForgetUser {
-                forget_user: user_id.to_owned(),
-            })?;
+            self.append(&line)?;
         }
         Ok(())
     }
