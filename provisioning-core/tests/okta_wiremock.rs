@@ -13,17 +13,13 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 async fn okta_answering(groups: serde_json::Value) -> (MockServer, OktaSource) {
-    let server = MockServer::start().await;
+    let (server, okta) = okta().await;
     Mock::given(method("GET"))
         .and(path("/api/v1/groups"))
         .and(query_param("q", "Eng"))
         .respond_with(ResponseTemplate::new(200).set_body_json(groups))
         .mount(&server)
         .await;
-    let okta = OktaSource::builder(server.uri(), "t0ken".into())
-        .fast_retries()
-        .build()
-        .unwrap();
     (server, okta)
 }
 
