@@ -1117,12 +1117,13 @@ impl<'a> Planner<'a> {
             .collect();
         for g in unlinked {
             let subject = g.display_name.clone();
-            if !taken.insert(fold(&g.display_name)) {
+            let name = fold(&g.display_name);
+            if !taken.insert(name.clone()) {
                 self.skip(subject, SkipReason::DuplicateName);
                 continue;
             }
             let wanted = views.desired(self, g);
-            let Some(t) = by_name.get(&fold(&g.display_name)).copied() else {
+            let Some(t) = by_name.get(&name).copied() else {
                 if wanted.is_empty() && !policy.create_empty_groups {
                     self.skip(subject, SkipReason::EmptyGroup);
                     continue;
