@@ -237,32 +237,39 @@ pub async fn apply(
 ) -> Result<Outcome> {
     let mut out = Printer::new(json);
     let plan = shown_plan(connected, policy, &mut out).await?.plan;
+    Ok(applied_or_dry_run(plan, connected, dry_run, out).await)
+}
+
+/// The end of `apply`, fresh or saved: with `dry_run`, says that nothing was written;
+/// otherwise applies `plan` and shows the report.
+async fn applied_or_dry_run(
+    plan: Plan,
+    connected: &Connected,
+    dry_run: bool,
+    mut out: Printer,
+) -> Outcome {
     if dry_run {
         out.print("\nDry run: nothing was written.\n");
-        return Ok(Outcome {
+        return Outcome {
             exit: plan_exit(&plan),
             json: document(connected, json!({ "dry_run": true, "plan": plan })),
             human: out.finish(),
-        });
+        };
     }
-    let report = applied(&plan, connected, &mut out).await;
-    Ok(Outcome {
+    let report = if plan.is_empty() && plan.abort.is_none() {
+        out.print("\nNothing to apply.\n");
+        Report::default()
+    } else {
+        out.print("\nApplying...\n");
+        let report = apply_with_progress(&plan, connected).await;
+        out.print(&format!("\n{}", render_report(&report)));
+        report
+    };
+    Outcome {
         exit: report_exit(&report),
         json: document(connected, json!({ "plan": plan, "report": report })),
         human: out.finish(),
-    })
-}
-
-/// Applies `plan` (unless it is empty) and shows the report.
-async fn applied(plan: &Plan, connected: &Connected, out: &mut Printer) -> Report {
-    if plan.is_empty() && plan.abort.is_none() {
-        out.print("\nNothing to apply.\n");
-        return Report::default();
     }
-    out.print("\nApplying...\n");
-    let report = apply_with_progress(plan, connected).await;
-    out.print(&format!("\n{}", render_report(&report)));
-    report
 }
 
 /// `provision apply <file>`: applies a saved plan exactly as saved — only if both sides,
@@ -305,20 +312,7 @@ pub async fn apply_saved(
         "\nBoth sides match the saved snapshots; {} access removal(s) accepted.\n",
         plan.access_removals()
     ));
-    if dry_run {
-        out.print("\nDry run: nothing was written.\n");
-        return Ok(Outcome {
-            exit: Exit::Success,
-            json: document(connected, json!({ "dry_run": true, "plan": plan })),
-            human: out.finish(),
-        });
-    }
-    let report = applied(&plan, connected, &mut out).await;
-    Ok(Outcome {
-        exit: report_exit(&report),
-        json: document(connected, json!({ "plan": plan, "report": report })),
-        human: out.finish(),
-    })
+    Ok(applied_or_dry_run(plan, connected, dry_run, out).await)
 }
 
 fn report_exit(report: &Report) -> Exit {
