@@ -1,8 +1,10 @@
 //! The executor: applies a [`Plan`] to a [`Target`].
 //!
 //! - A plan with an [`Abort`](crate::plan::Abort) is refused before the first write.
-//! - Phases run in order (users, groups, membership additions, removals, deprovisioning);
-//!   within a phase, up to [`ApplyOptions::concurrency`] writes are in flight, paced by one
+//! - Phases run in order (users, groups, membership additions, removals, deprovisioning),
+//!   after the deletions that free a name a rename takes; a change that depends on another
+//!   of its phase (a rename after the one that frees its name) waits for it. Within a
+//!   phase, up to [`ApplyOptions::concurrency`] writes are in flight, paced by one
 //!   client-side rate limiter (`governor`) at the target's declared rate.
 //! - A change whose dependency failed is skipped; placeholders are replaced by the ids the
 //!   creates returned.
@@ -137,11 +139,14 @@ pub async fn apply_observed(
     let mut outcomes: Vec<ChangeOutcome> = Vec::with_capacity(plan.changes.len());
     let mut start = 0;
     while start < plan.changes.len() {
+        // A batch: the changes of one phase up to the first that depends on one of them (a
+        // rename after the rename that frees its name).
         let phase = plan.changes[start].operation.phase();
         let end = plan.changes[start..]
             .iter()
-            .position(|c| c.operation.phase() != phase)
-            .map_or(plan.changes.len(), |n| start + n);
+            .position(|c| c.operation.phase() != phase || c.depends_on.iter().any(|&d| d >= start))
+            .map_or(plan.changes.len(), |n| start + n)
+            .max(start + 1);
         let mut done: Vec<ChangeOutcome> = futures::stream::iter(&plan.changes[start..end])
             .map(|change| async {
                 let outcome = run.change(change).await;

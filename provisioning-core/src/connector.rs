@@ -25,6 +25,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::mapping::TargetField;
 use crate::model::{Group, Scope, Snapshot, User};
 use crate::plan::Operation;
 
@@ -48,6 +49,98 @@ pub struct Capabilities {
     pub max_members_per_request: usize,
     /// Requests per second the target accepts from all its clients together.
     pub rate_limit: Option<NonZeroU32>,
+    /// The user fields the target holds; `None`: every field. A field the target drops on
+    /// write is never compared or written, so that the next plan is empty (Pulumi holds no
+    /// phone, SCIM targets only the Enterprise User attributes).
+    pub user_fields: Option<BTreeSet<TargetField>>,
+    /// Whether groups hold a description (SCIM's core Group schema has none).
+    pub group_descriptions: bool,
+    /// The most characters a group description may have (the Identity Store: 1,024); a
+    /// longer one is written cut at that length.
+    pub max_group_description: Option<usize>,
+}
+
+impl Capabilities {
+    /// Whether the target holds this user field.
+    ///
+    /// ```
+    /// use std::collections::BTreeSet;
+    /// use provisioning_core::connector::Capabilities;
+    /// use provisioning_core::mapping::TargetField;
+    ///
+    /// let mut caps = Capabilities::default();
+    /// assert!(caps.holds(&TargetField::Phone), "by default, every field");
+    /// caps.user_fields = Some(BTreeSet::from([TargetField::UserName]));
+    /// assert!(!caps.holds(&TargetField::Phone));
+    /// ```
+    pub fn holds(&self, field: &TargetField) -> bool {
+        self.user_fields
+            .as_ref()
+            .is_none_or(|held| held.contains(field))
+    }
+
+    /// The group description the target would hold for `description`: none for an empty
+    /// or blank one, or where groups hold none; cut at
+    /// [`max_group_description`](Self::max_group_description) characters.
+    ///
+    /// ```
+    /// use provisioning_core::connector::Capabilities;
+    ///
+    /// let mut caps = Capabilities::default();
+    /// assert_eq!(caps.group_description(Some("  ")), None);
+    /// caps.max_group_description = Some(3);
+    /// assert_eq!(caps.group_description(Some("Engineering")).as_deref(), Some("Eng"));
+    /// caps.group_descriptions = false;
+    /// assert_eq!(caps.group_description(Some("Engineering")), None);
+    /// ```
+    pub fn group_description(&self, description: Option<&str>) -> Option<String> {
+        let text = description.filter(|d| !d.trim().is_empty() && self.group_descriptions)?;
+        Some(match self.max_group_description {
+            Some(max) => text.chars().take(max).collect(),
+            None => text.to_owned(),
+        })
+    }
+
+    /// `user` as the target would hold it: the fields it does not hold emptied.
+    ///
+    /// ```
+    /// use std::collections::BTreeSet;
+    /// use provisioning_core::connector::Capabilities;
+    /// use provisioning_core::mapping::TargetField;
+    /// use provisioning_core::model::User;
+    ///
+    /// let mut caps = Capabilities::default();
+    /// caps.user_fields = Some(BTreeSet::from([TargetField::UserName]));
+    /// let mut user = User::new("u1", "ada").with_names("Ada", "Lovelace");
+    /// user.attributes.insert("department".into(), "R&D".into());
+    /// let held = caps.held(user);
+    /// assert_eq!(held.given_name, None);
+    /// assert!(held.attributes.is_empty());
+    /// ```
+    #[must_use]
+    pub fn held(&self, mut user: User) -> User {
+        if self.user_fields.is_none() {
+            return user;
+        }
+        if !self.holds(&TargetField::DisplayName) {
+            user.display_name = None;
+        }
+        if !self.holds(&TargetField::GivenName) {
+            user.given_name = None;
+        }
+        if !self.holds(&TargetField::FamilyName) {
+            user.family_name = None;
+        }
+        if !self.holds(&TargetField::Email) {
+            user.emails.clear();
+        }
+        if !self.holds(&TargetField::Phone) {
+            user.phone_numbers.clear();
+        }
+        user.attributes
+            .retain(|name, _| self.holds(&TargetField::Attribute(name.clone())));
+        user
+    }
 }
 
 impl Default for Capabilities {
@@ -61,9 +154,128 @@ impl Default for Capabilities {
             requires_names: false,
             max_members_per_request: 100,
             rate_limit: None,
+            user_fields: None,
+            group_descriptions: true,
+            max_group_description: None,
         }
     }
 }
+
+/// The real targets the engine knows, by their rules: what each declares as its
+/// [`Capabilities`], and what [`MemoryDirectory::strict`](crate::memory::MemoryDirectory::strict)
+/// enforces to behave like it.
+///
+/// | | `IdentityStore` | `AwsIdentityCenter` | `Pulumi` | `Generic` |
+/// |---|---|---|---|---|
+/// | names unique case-insensitively (create, rename) | yes | yes | yes | yes |
+/// | deactivate users | no (status is read-only) | yes | yes | yes |
+/// | delete users / rename users | yes / yes | yes / yes | no / no | yes / yes |
+/// | given and family name required | yes | yes | no | no |
+/// | user fields held | name, display name, given, family, one email, one phone | core, one phone, Enterprise User | userName, names, one email, `active` | core, one phone, Enterprise User |
+/// | group description | 1 to 1,024 characters | none | none | none (core schema) |
+/// | members per request | 1 | 100 | 100 | 100 |
+/// | rate limit | paced by the client | 20 requests/s | none known | none |
+///
+/// ```
+/// use provisioning_core::connector::TargetModel;
+/// assert!(!TargetModel::IdentityStore.capabilities().can_deactivate_users);
+/// assert!(!TargetModel::Pulumi.capabilities().group_descriptions);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum TargetModel {
+    /// The Identity Store API of IAM Identity Center.
+    IdentityStore,
+    /// IAM Identity Center's SCIM endpoint.
+    AwsIdentityCenter,
+    /// Pulumi Cloud's SCIM endpoint.
+    Pulumi,
+    /// An RFC 7643/7644 SCIM service provider.
+    Generic,
+}
+
+impl TargetModel {
+    /// The model's name, as in configuration files.
+    ///
+    /// ```
+    /// assert_eq!(provisioning_core::connector::TargetModel::IdentityStore.name(), "identity-store");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            TargetModel::IdentityStore => "identity-store",
+            TargetModel::AwsIdentityCenter => "aws-identity-center",
+            TargetModel::Pulumi => "pulumi",
+            TargetModel::Generic => "generic",
+        }
+    }
+
+    /// What a target of this model can do: the table in the [type documentation](Self).
+    ///
+    /// ```
+    /// use provisioning_core::connector::TargetModel;
+    /// use provisioning_core::mapping::TargetField;
+    /// assert!(!TargetModel::Pulumi.capabilities().holds(&TargetField::Phone));
+    /// ```
+    pub fn capabilities(self) -> Capabilities {
+        let core = [
+            TargetField::UserName,
+            TargetField::DisplayName,
+            TargetField::GivenName,
+            TargetField::FamilyName,
+            TargetField::Email,
+        ];
+        let scim = || {
+            let mut held: BTreeSet<TargetField> = core.clone().into();
+            held.extend([TargetField::Active, TargetField::Phone]);
+            held.extend(
+                ENTERPRISE_ATTRIBUTES
+                    .iter()
+                    .map(|name| TargetField::Attribute((*name).to_owned())),
+            );
+            held
+        };
+        let scim_caps = Capabilities {
+            user_fields: Some(scim()),
+            group_descriptions: false,
+            ..Capabilities::default()
+        };
+        match self {
+            TargetModel::IdentityStore => Capabilities {
+                can_deactivate_users: false,
+                requires_names: true,
+                max_members_per_request: 1,
+                // Paced by the client's shared limiter, below the instance's quota.
+                rate_limit: None,
+                user_fields: Some(core.into_iter().chain([TargetField::Phone]).collect()),
+                max_group_description: Some(1024),
+                ..Capabilities::default()
+            },
+            TargetModel::AwsIdentityCenter => Capabilities {
+                requires_names: true,
+                rate_limit: NonZeroU32::new(20),
+                ..scim_caps
+            },
+            TargetModel::Pulumi => Capabilities {
+                can_delete_users: false,
+                can_rename_users: false,
+                user_fields: Some(core.into_iter().chain([TargetField::Active]).collect()),
+                ..scim_caps
+            },
+            TargetModel::Generic => scim_caps,
+        }
+    }
+}
+
+/// The Enterprise User extension's string attributes, which SCIM targets hold (synced from
+/// the mapped attributes of the same names; `manager` is a reference and is not synced).
+pub const ENTERPRISE_ATTRIBUTES: [&str; 5] = [
+    "employeeNumber",
+    "costCenter",
+    "organization",
+    "division",
+    "department",
+];
 
 /// How a connector failure should be handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use crate::connector::{
-    Applied, Capabilities, ConnectorError, ErrorClass, Source, Target, TargetReader,
+    Applied, Capabilities, ConnectorError, ErrorClass, Source, Target, TargetModel, TargetReader,
 };
 use crate::mapping::TargetField;
 use crate::model::{Group, Membership, Scope, Snapshot, User};
@@ -55,6 +55,8 @@ use crate::util::{fold, lock};
 pub struct MemoryDirectory {
     state: Mutex<State>,
     capabilities: Capabilities,
+    /// The real target whose rules writes follow; `None`: lenient.
+    strict: Option<TargetModel>,
     latency: Duration,
     quota: Option<Mutex<Bucket>>,
 }
@@ -126,6 +128,39 @@ impl MemoryDirectory {
         dir
     }
 
+    /// An empty directory that behaves like the real target `model` (see
+    /// [`TargetModel`]): userNames and group names unique case-insensitively (after NFC) on
+    /// create *and* rename, attributes the target does not hold dropped on write, and the
+    /// target's limits refused as the service refuses them. Property tests and the sandbox
+    /// run on it; the lenient [`default`](Self::default) directory allows what no real
+    /// target does (two users of one name after a rename, any description).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+    /// use provisioning_core::connector::{ErrorClass, Target, TargetModel};
+    /// use provisioning_core::memory::MemoryDirectory;
+    /// use provisioning_core::model::User;
+    /// use provisioning_core::plan::Operation;
+    ///
+    /// let dir = MemoryDirectory::strict(TargetModel::AwsIdentityCenter);
+    /// let create = |name: &str| Operation::CreateUser {
+    ///     placeholder: "p".into(),
+    ///     user: User::new("", name).with_names("Ada", "Lovelace"),
+    /// };
+    /// dir.write(&create("ada@example.com")).await?;
+    /// let err = dir.write(&create("ADA@example.com")).await.unwrap_err();
+    /// assert_eq!(err.class(), ErrorClass::Conflict);
+    /// # Ok::<(), provisioning_core::connector::ConnectorError>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn strict(model: TargetModel) -> Self {
+        Self {
+            capabilities: model.capabilities(),
+            strict: Some(model),
+            ..Self::default()
+        }
+    }
+
     /// Declares these capabilities (they are also enforced where they forbid something).
     #[must_use]
     pub fn with_capabilities(mut self, capabilities: Capabilities) -> Self {
@@ -166,11 +201,75 @@ impl MemoryDirectory {
 
     /// Adds or replaces a group, by id.
     pub fn insert_group(&self, group: Group) {
+        let key = self.group_key(&group.display_name);
         let mut state = lock(&self.state);
-        state
-            .group_names
-            .insert(group.display_name.clone(), group.id.clone());
+        state.group_names.insert(key, group.id.clone());
         state.groups.insert(group.id.clone(), group);
+    }
+
+    /// The key group names are unique by: folded when strict, exact when lenient.
+    fn group_key(&self, name: &str) -> String {
+        match self.strict {
+            Some(_) => fold(name),
+            None => name.to_owned(),
+        }
+    }
+
+    /// Refuses what the strict model's service refuses; lenient directories refuse nothing.
+    fn refuse(&self, message: impl Into<String>) -> Result<(), ConnectorError> {
+        match self.strict {
+            Some(model) => Err(ConnectorError::new(
+                ErrorClass::Invalid,
+                format!("{}: {}", model.name(), message.into()),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks a user about to be created or updated against the strict model's limits.
+    fn check_user(&self, user: &User, creating: bool) -> Result<(), ConnectorError> {
+        let caps = &self.capabilities;
+        if caps.requires_names && (user.given_name.is_none() || user.family_name.is_none()) {
+            self.refuse(format!(
+                "{} has no given or family name, which this target requires",
+                user.user_name
+            ))?;
+        }
+        if creating && !user.active && !caps.can_deactivate_users {
+            self.refuse(format!(
+                "{} would be created inactive; this target holds no inactive users",
+                user.user_name
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// Checks a group description against the strict model's limits.
+    fn check_description(&self, description: Option<&str>) -> Result<(), ConnectorError> {
+        let Some(text) = description else {
+            return Ok(());
+        };
+        let length = text.chars().count();
+        if self.capabilities.group_descriptions
+            && let Some(max) = self.capabilities.max_group_description
+            && !(1..=max).contains(&length)
+        {
+            self.refuse(format!(
+                "a group description of {length} characters; it must have 1 to {max}"
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// A conflict when `name` (folded when strict) is held by another user.
+    fn user_name_free(state: &State, name: &str, id: Option<&str>) -> Result<(), ConnectorError> {
+        match state.user_names.get(&fold(name)) {
+            Some(holder) if Some(holder.as_str()) != id => Err(ConnectorError::new(
+                ErrorClass::Conflict,
+                format!("a user named {name:?} exists already"),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Makes user `user_id` a member of group `group_id`.
@@ -365,15 +464,14 @@ impl MemoryDirectory {
         let state = &mut *guard;
         match operation {
             Operation::CreateUser { user, .. } => {
-                if state.user_names.contains_key(&fold(&user.user_name)) {
-                    return Err(ConnectorError::new(
-                        ErrorClass::Conflict,
-                        format!("a user named {:?} exists already", user.user_name),
-                    ));
-                }
+                Self::user_name_free(state, &user.user_name, None)?;
+                self.check_user(user, true)?;
                 state.next_id += 1;
                 let id = format!("user-{}", state.next_id);
-                let mut user = user.clone();
+                let mut user = match self.strict {
+                    Some(_) => self.capabilities.held(user.clone()),
+                    None => user.clone(),
+                };
                 user.id = id.clone();
                 state.user_names.insert(fold(&user.user_name), id.clone());
                 state.users.insert(id.clone(), user);
@@ -382,6 +480,27 @@ impl MemoryDirectory {
                 })
             }
             Operation::UpdateUser { id, user, fields } => {
+                if !state.users.contains_key(id) {
+                    return Err(not_found("user", id));
+                }
+                if self.strict.is_some() {
+                    if fields.contains(&TargetField::UserName) {
+                        if !self.capabilities.can_rename_users {
+                            self.refuse("a userName cannot change on this target")?;
+                        }
+                        Self::user_name_free(state, &user.user_name, Some(id))?;
+                    }
+                    if fields.contains(&TargetField::Active)
+                        && !self.capabilities.can_deactivate_users
+                    {
+                        self.refuse("a user's status cannot be written on this target")?;
+                    }
+                }
+                let held = match self.strict {
+                    Some(_) => self.capabilities.held(user.clone()),
+                    None => user.clone(),
+                };
+                let user = &held;
                 let existing = state
                     .users
                     .get_mut(id)
@@ -419,6 +538,9 @@ impl MemoryDirectory {
                 Ok(Applied::default())
             }
             Operation::DeactivateUser { id } => {
+                if !self.capabilities.can_deactivate_users {
+                    self.refuse("users cannot be deactivated on this target")?;
+                }
                 state
                     .users
                     .get_mut(id)
@@ -443,19 +565,22 @@ impl MemoryDirectory {
                 Ok(Applied::default())
             }
             Operation::CreateGroup { group, .. } => {
-                if state.group_names.contains_key(&group.display_name) {
+                let key = self.group_key(&group.display_name);
+                if state.group_names.contains_key(&key) {
                     return Err(ConnectorError::new(
                         ErrorClass::Conflict,
                         format!("a group named {:?} exists already", group.display_name),
                     ));
                 }
+                self.check_description(group.description.as_deref())?;
                 state.next_id += 1;
                 let id = format!("group-{}", state.next_id);
                 let mut group = group.clone();
                 group.id = id.clone();
-                state
-                    .group_names
-                    .insert(group.display_name.clone(), id.clone());
+                if !self.capabilities.group_descriptions && self.strict.is_some() {
+                    group.description = None;
+                }
+                state.group_names.insert(key, id.clone());
                 state.groups.insert(id.clone(), group);
                 Ok(Applied {
                     created_id: Some(id),
@@ -466,22 +591,40 @@ impl MemoryDirectory {
                 group,
                 keep_members,
             } => {
+                let current = state.groups.get(id).ok_or_else(|| not_found("group", id))?;
+                let new_key = self.group_key(&group.display_name);
+                if self.strict.is_some() && current.display_name != group.display_name {
+                    if !self.capabilities.can_rename_groups {
+                        self.refuse("groups cannot be renamed on this target")?;
+                    }
+                    if state
+                        .group_names
+                        .get(&new_key)
+                        .is_some_and(|holder| holder != id)
+                    {
+                        return Err(ConnectorError::new(
+                            ErrorClass::Conflict,
+                            format!("a group named {:?} exists already", group.display_name),
+                        ));
+                    }
+                }
+                self.check_description(group.description.as_deref())?;
+                let drops_description =
+                    self.strict.is_some() && !self.capabilities.group_descriptions;
+                let old_key = self.group_key(&current.display_name);
                 let existing = state
                     .groups
                     .get_mut(id)
                     .ok_or_else(|| not_found("group", id))?;
-                let old_name =
-                    std::mem::replace(&mut existing.display_name, group.display_name.clone());
-                if group.description.is_some() {
+                existing.display_name = group.display_name.clone();
+                if group.description.is_some() && !drops_description {
                     existing.description = group.description.clone();
                 }
                 if group.external_id.is_some() {
                     existing.external_id = group.external_id.clone();
                 }
-                state.group_names.remove(&old_name);
-                state
-                    .group_names
-                    .insert(group.display_name.clone(), id.clone());
+                state.group_names.remove(&old_key);
+                state.group_names.insert(new_key, id.clone());
                 // Recorded once the update has succeeded, as a real connector does.
                 for user in keep_members {
                     state.kept.insert(Membership {
@@ -496,7 +639,9 @@ impl MemoryDirectory {
                     .groups
                     .remove(id)
                     .ok_or_else(|| not_found("group", id))?;
-                state.group_names.remove(&group.display_name);
+                state
+                    .group_names
+                    .remove(&self.group_key(&group.display_name));
                 state.memberships.retain(|m| &m.group_id != id);
                 state.kept.retain(|m| &m.group_id != id);
                 Ok(Applied::default())
@@ -609,7 +754,7 @@ impl TargetReader for MemoryDirectory {
         let state = lock(&self.state);
         Ok(state
             .group_names
-            .get(display_name)
+            .get(&self.group_key(display_name))
             .and_then(|id| state.groups.get(id))
             .cloned())
     }

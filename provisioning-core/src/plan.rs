@@ -39,6 +39,9 @@ use crate::model::{ExternalId, Group, Hold, Snapshot, User};
 use crate::policy::{AdoptedMembers, Deprovision, Policy};
 use crate::util::fold;
 
+mod renames;
+use renames::{Claim, Holders, Order, Refusal};
+
 /// A reference to a target object: one that exists, or one this plan creates.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "id")]
@@ -233,6 +236,12 @@ pub enum Reason {
     InactiveAtSource,
     /// The source confirmed that the group was deleted.
     DeletedAtSource,
+    /// A first rename to a temporary name, breaking a cycle of renames (`a→b`, `b→a`): the
+    /// rename to `final_name` follows once the name it takes is free.
+    TemporaryName {
+        /// The name the object gets in the end.
+        final_name: String,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -256,6 +265,11 @@ impl fmt::Display for Reason {
             Reason::DeletedAtSource => {
                 f.write_str("deleted at the source (confirmed by the source)")
             }
+            Reason::TemporaryName { final_name } => write!(
+                f,
+                "renamed to a temporary name first, to break a cycle of renames (then to \
+                 {final_name:?})"
+            ),
         }
     }
 }
@@ -290,7 +304,8 @@ pub struct PlannedChange {
     pub operation: Operation<Ref>,
     /// Why.
     pub reason: Reason,
-    /// Changes that must succeed first (the creates of the objects it refers to).
+    /// Changes that must succeed first, all earlier in the plan: the creates of the objects
+    /// it refers to, and the rename or deletion that frees the name it takes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<usize>,
     /// For membership changes, the members' userNames, in the order of `users`.
@@ -394,6 +409,32 @@ pub enum SkipReason {
     /// The group left the source scope, and the source does not confirm it was deleted: it
     /// and its memberships are left as they are.
     NotConfirmedGone,
+    /// Other source objects are renamed into the same final name (names are unique
+    /// case-insensitively at the target): none of them is renamed.
+    NameCollision {
+        /// The final name.
+        name: String,
+        /// The other source objects wanting it.
+        with: Vec<String>,
+    },
+    /// A target object this run keeps holds the name (another tool's or an unowned object,
+    /// a deactivated user, an excluded or skipped one's twin): the object keeps its name
+    /// until that one is renamed or removed.
+    NameHeld {
+        /// The final name.
+        name: String,
+        /// The holder's name at the target.
+        holder: String,
+    },
+}
+
+impl From<Refusal> for SkipReason {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Collision { name, with } => SkipReason::NameCollision { name, with },
+            Refusal::Held { name, holder } => SkipReason::NameHeld { name, holder },
+        }
+    }
 }
 
 impl fmt::Display for SkipReason {
@@ -439,6 +480,20 @@ impl fmt::Display for SkipReason {
             SkipReason::NotConfirmedGone => f.write_str(
                 "no longer in the source scope, and the source does not confirm its deletion: \
                  the group and its memberships are left as they are",
+            ),
+            SkipReason::NameCollision { name, with } => write!(
+                f,
+                "not renamed to {name:?}: {} also want(s) that name, and target names are \
+                 unique regardless of case",
+                with.iter()
+                    .map(|w| format!("{w:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            SkipReason::NameHeld { name, holder } => write!(
+                f,
+                "not renamed to {name:?}: the target's {holder:?} holds that name and this run \
+                 keeps it"
             ),
         }
     }
@@ -681,6 +736,28 @@ struct Draft {
     reason: Reason,
     members: Vec<String>,
     removes_access: usize,
+    /// Drafts (by index) that must succeed first, beyond the creates of placeholders.
+    after: Vec<usize>,
+    /// Within its phase, runs after drafts of a lower rank (a rename after the one that
+    /// frees its name).
+    rank: usize,
+    /// The deletion of this target object frees the name this draft takes: it runs first.
+    after_deletion: Option<String>,
+}
+
+impl Draft {
+    fn new(subject: String, operation: Operation<Ref>, reason: Reason) -> Self {
+        Self {
+            subject,
+            operation,
+            reason,
+            members: Vec::new(),
+            removes_access: 0,
+            after: Vec::new(),
+            rank: 0,
+            after_deletion: None,
+        }
+    }
 }
 
 struct Planner<'a> {
@@ -778,11 +855,8 @@ impl<'a> Planner<'a> {
         removes_access: usize,
     ) {
         self.drafts.push(Draft {
-            subject: subject.into(),
-            operation,
-            reason,
-            members: Vec::new(),
             removes_access,
+            ..Draft::new(subject.into(), operation, reason)
         });
     }
 
@@ -850,7 +924,7 @@ impl<'a> Planner<'a> {
         // Screen: held states, exclusions and required names.
         let mut candidates: Vec<(&User, User)> = Vec::new();
         for s in sources {
-            let mut desired = self.policy.mapping.map_user(s);
+            let mut desired = self.caps.held(self.policy.mapping.map_user(s));
             desired.external_id = Some(ExternalId::new(issuer, &s.id));
             let reason = if let Some(hold) = &s.hold {
                 SkipReason::Held { hold: hold.clone() }
@@ -889,16 +963,28 @@ impl<'a> Planner<'a> {
                     if !self.untouchable_targets.contains(t.id.as_str())
                         && self.claimed_users.insert(&t.id) =>
                 {
-                    let name = if self.caps.can_rename_users {
-                        &desired.user_name
-                    } else {
-                        &t.user_name
-                    };
-                    taken.insert(fold(name), &s.id);
                     linked.push((s, desired, t));
                 }
                 _ => unlinked.push((s, desired)),
             }
+        }
+        // Renames into names held now: ordered, or refused (the user keeps its name).
+        let renames = if self.caps.can_rename_users {
+            self.order_user_renames(&linked)
+        } else {
+            Order::default()
+        };
+        for (s, desired, t) in &mut linked {
+            if let Some(refusal) = renames.refused.get(t.id.as_str()) {
+                self.skip(desired.user_name.clone(), refusal.clone().into());
+                desired.user_name.clone_from(&t.user_name);
+            }
+            let name = if self.caps.can_rename_users {
+                &desired.user_name
+            } else {
+                &t.user_name
+            };
+            taken.insert(fold(name), &s.id);
         }
         // Names unlinked target users hold now; claimed ones free theirs when renamed.
         let mut by_name: HashMap<String, &User> = HashMap::new();
@@ -907,12 +993,43 @@ impl<'a> Planner<'a> {
                 by_name.insert(fold(&user.user_name), user);
             }
         }
+        let mut rename_drafts: HashMap<&str, usize> = HashMap::new();
+        let mut temporaries: HashMap<&str, User> = HashMap::new();
         for (s, desired, t) in linked {
             self.user_refs.insert(&s.id, Ref::Existing(t.id.clone()));
             self.ref_names
                 .insert(Ref::Existing(t.id.clone()), desired.user_name.clone());
-            self.update_user(desired, t, false);
+            let mut temporary = t.clone();
+            temporary.user_name.clone_from(&desired.user_name);
+            temporaries.insert(&t.id, temporary);
+            if let Some(draft) = self.update_user(desired, t, false) {
+                rename_drafts.insert(&t.id, draft);
+            }
         }
+        let freed = self.sequence_renames(&renames, &rename_drafts, |step, temporary| {
+            let user = temporaries.get(step.id)?;
+            let final_name = user.user_name.clone();
+            let mut renamed = user.clone();
+            renamed.user_name = temporary.to_owned();
+            let operation = Operation::UpdateUser {
+                id: step.id.to_owned(),
+                user: renamed,
+                fields: vec![TargetField::UserName],
+            };
+            Some(Draft::new(
+                final_name.clone(),
+                operation,
+                Reason::TemporaryName { final_name },
+            ))
+        });
+        // A create into a name a rename frees runs after that rename.
+        let freed: HashMap<String, usize> = freed
+            .into_iter()
+            .filter_map(|(id, draft)| {
+                let user = target.users.iter().find(|u| u.id == id)?;
+                Some((fold(&user.user_name), draft))
+            })
+            .collect();
 
         // Pass 2: the others, by name.
         for (s, desired) in unlinked {
@@ -937,6 +1054,9 @@ impl<'a> Planner<'a> {
                     user: desired,
                 };
                 self.push(subject, operation, Reason::NotAtTarget);
+                if let (Some(&draft), Some(create)) = (freed.get(&name), self.drafts.last_mut()) {
+                    create.after.push(draft);
+                }
                 continue;
             };
             let refusal = match &t.external_id {
@@ -973,9 +1093,10 @@ impl<'a> Planner<'a> {
     /// Plans the update of target user `t` to `desired`, if anything differs (always when
     /// it is being adopted, to write the ownership mark). Turning `active` off is a
     /// deactivation, planned as one: gated by the policy and counted by the guard.
-    fn update_user(&mut self, mut desired: User, t: &User, adopted: bool) {
+    fn update_user(&mut self, mut desired: User, t: &User, adopted: bool) -> Option<usize> {
         let subject = desired.user_name.clone();
         let mut fields = self.policy.mapping.differences(&desired, t);
+        fields.retain(|f| self.caps.holds(f));
         if !self.caps.can_deactivate_users {
             fields.retain(|f| *f != TargetField::Active);
         }
@@ -991,7 +1112,7 @@ impl<'a> Planner<'a> {
             self.skip(subject.clone(), SkipReason::CannotRenameUser);
         }
         if !adopted && fields.is_empty() {
-            return;
+            return None;
         }
         let reason = if adopted {
             Reason::AdoptedByName
@@ -1011,6 +1132,78 @@ impl<'a> Planner<'a> {
             },
             reason,
         );
+        Some(self.drafts.len() - 1)
+    }
+
+    /// Orders the renames of the `linked` users (see [`renames`]).
+    fn order_user_renames(&self, linked: &[(&'a User, User, &'a User)]) -> Order<'a> {
+        let claims: Vec<Claim<'a>> = linked
+            .iter()
+            .map(|(_, desired, t)| Claim {
+                id: &t.id,
+                current: &t.user_name,
+                wanted: desired.user_name.clone(),
+                source: desired.user_name.clone(),
+            })
+            .collect();
+        let holders: Holders<'a> = self
+            .target
+            .users
+            .iter()
+            .map(|u| (fold(&u.user_name), (u.id.as_str(), u.user_name.as_str())))
+            .collect();
+        let deletes = self.policy.allow_deprovision
+            && self.policy.deprovision == Deprovision::Delete
+            && self.caps.can_delete_users;
+        let deleted = |id: &str| {
+            deletes
+                && !self.claimed_users.contains(id)
+                && !self.untouchable_targets.contains(id)
+                && self
+                    .target
+                    .users
+                    .iter()
+                    .any(|u| u.id == id && self.owned(u.external_id.as_ref()))
+        };
+        renames::order(&claims, &holders, &deleted, &fold)
+    }
+
+    /// Gives the rename drafts the order `renames` found: each after the step that frees
+    /// its name (a temporary rename, made by `temporary`, or a deletion). Returns, per
+    /// renamed object, the draft that frees its current name.
+    fn sequence_renames(
+        &mut self,
+        renames: &Order<'_>,
+        rename_drafts: &HashMap<&str, usize>,
+        temporary: impl Fn(&renames::Step<'_>, &str) -> Option<Draft>,
+    ) -> HashMap<String, usize> {
+        let mut step_drafts: Vec<Option<usize>> = Vec::with_capacity(renames.steps.len());
+        for (rank, step) in renames.steps.iter().enumerate() {
+            let draft = match &step.temporary {
+                Some(name) => temporary(step, name).map(|draft| {
+                    self.drafts.push(draft);
+                    self.drafts.len() - 1
+                }),
+                None => rename_drafts.get(step.id).copied(),
+            };
+            if let Some(d) = draft {
+                let after = step
+                    .after
+                    .and_then(|k| step_drafts.get(k).copied().flatten());
+                let draft = &mut self.drafts[d];
+                draft.rank = rank + 1;
+                draft.after.extend(after);
+                draft.after_deletion = step.after_deletion.map(str::to_owned);
+            }
+            step_drafts.push(draft);
+        }
+        renames
+            .steps
+            .iter()
+            .zip(&step_drafts)
+            .filter_map(|(step, draft)| Some((step.id.to_owned(), (*draft)?)))
+            .rev() // the first step of each object wins
+            .collect()
     }
 
     fn deprovision_users(&mut self) {
@@ -1076,17 +1269,27 @@ impl<'a> Planner<'a> {
                 continue;
             }
             match link {
-                Some(t) if claimed.insert(&t.id) => {
-                    let renamable = self.caps.can_rename_groups;
-                    taken.insert(fold(if renamable {
-                        &g.display_name
-                    } else {
-                        &t.display_name
-                    }));
-                    linked.push((g, t));
-                }
+                Some(t) if claimed.insert(&t.id) => linked.push((g, t)),
                 _ => unlinked.push(g),
             }
+        }
+        // Renames into names held now: ordered, or refused (the group keeps its name).
+        let renames = if self.caps.can_rename_groups {
+            self.order_group_renames(source, &linked, &claimed)
+        } else {
+            Order::default()
+        };
+        for (g, t) in &linked {
+            let keeps_name =
+                !self.caps.can_rename_groups || renames.refused.contains_key(t.id.as_str());
+            if let Some(refusal) = renames.refused.get(t.id.as_str()) {
+                self.skip(g.display_name.clone(), refusal.clone().into());
+            }
+            taken.insert(fold(if keeps_name {
+                &t.display_name
+            } else {
+                &g.display_name
+            }));
         }
         // Unclaimed target groups by name; excluded ones are never adopted.
         let mut by_name: HashMap<String, &Group> = HashMap::new();
@@ -1098,9 +1301,13 @@ impl<'a> Planner<'a> {
             }
         }
 
-        for (g, t) in linked {
+        let mut rename_drafts: HashMap<&str, usize> = HashMap::new();
+        for &(g, t) in &linked {
             self.managed_groups += 1;
-            self.update_group(g, t, Vec::new());
+            let keeps_name = renames.refused.contains_key(t.id.as_str());
+            if let Some(draft) = self.update_group(g, t, Vec::new(), keeps_name) {
+                rename_drafts.insert(&t.id, draft);
+            }
             let wanted = views.desired(self, g);
             let current = views.current(t);
             let kept = views.kept(t, &current);
@@ -1108,6 +1315,34 @@ impl<'a> Planner<'a> {
             let group = Ref::Existing(t.id.clone());
             self.sync_members(g, group, &wanted, &current, &kept, source_empty);
         }
+
+        let finals: HashMap<&str, &Group> =
+            linked.iter().map(|&(g, t)| (t.id.as_str(), g)).collect();
+        let freed = self.sequence_renames(&renames, &rename_drafts, |step, temporary| {
+            let g = finals.get(step.id)?;
+            let t = target.groups.iter().find(|t| t.id == step.id)?;
+            let mut renamed = t.clone();
+            renamed.display_name = temporary.to_owned();
+            let final_name = g.display_name.clone();
+            let operation = Operation::UpdateGroup {
+                id: t.id.clone(),
+                group: renamed,
+                keep_members: Vec::new(),
+            };
+            Some(Draft::new(
+                final_name.clone(),
+                operation,
+                Reason::TemporaryName { final_name },
+            ))
+        });
+        // A create into a name a rename frees runs after that rename.
+        let freed: HashMap<String, usize> = freed
+            .into_iter()
+            .filter_map(|(id, draft)| {
+                let group = target.groups.iter().find(|g| g.id == id)?;
+                Some((fold(&group.display_name), draft))
+            })
+            .collect();
 
         let source_ids: BTreeSet<&str> = source
             .groups
@@ -1132,12 +1367,16 @@ impl<'a> Planner<'a> {
                 let placeholder = format!("new-group-{}", self.new_groups);
                 let mut group = g.clone();
                 group.id = String::new();
+                group.description = self.caps.group_description(g.description.as_deref());
                 group.external_id = Some(ExternalId::new(&policy.issuer, &g.id));
                 let operation = Operation::CreateGroup {
                     placeholder: placeholder.clone(),
                     group,
                 };
                 self.push(subject.clone(), operation, Reason::NotAtTarget);
+                if let (Some(&draft), Some(create)) = (freed.get(&name), self.drafts.last_mut()) {
+                    create.after.push(draft);
+                }
                 let none = BTreeSet::new();
                 self.sync_members(g, Ref::New(placeholder), &wanted, &none, &none, false);
                 continue;
@@ -1176,7 +1415,7 @@ impl<'a> Planner<'a> {
                 None => kept.iter().map(Ref::to_string).collect(),
                 Some(_) => Vec::new(),
             };
-            self.update_group(g, t, keep_members);
+            self.update_group(g, t, keep_members, false);
             let source_empty = views.source_empty(g);
             let group = Ref::Existing(t.id.clone());
             self.sync_members(g, group, &wanted, &current, &kept, source_empty);
@@ -1216,7 +1455,13 @@ impl<'a> Planner<'a> {
 
     /// Plans the update of target group `t` to mirror `g`: a rename, a new description, or
     /// an adoption (the ownership mark, and the members it keeps).
-    fn update_group(&mut self, g: &Group, t: &Group, keep_members: Vec<String>) {
+    fn update_group(
+        &mut self,
+        g: &Group,
+        t: &Group,
+        keep_members: Vec<String>,
+        keeps_name: bool,
+    ) -> Option<usize> {
         let adopted = t
             .external_id
             .as_ref()
@@ -1224,11 +1469,14 @@ impl<'a> Planner<'a> {
             || t.external_id.as_ref().is_some_and(|l| l.id != g.id);
         let mut desired = g.clone();
         desired.id = t.id.clone();
+        desired.description = self.caps.group_description(g.description.as_deref());
         desired.external_id = Some(ExternalId::new(&self.policy.issuer, &g.id));
         let mut renamed = t.display_name != desired.display_name;
-        if renamed && !self.caps.can_rename_groups {
-            self.skip(g.display_name.clone(), SkipReason::CannotRenameGroup);
-            desired.display_name = t.display_name.clone();
+        if renamed && (keeps_name || !self.caps.can_rename_groups) {
+            if !keeps_name {
+                self.skip(g.display_name.clone(), SkipReason::CannotRenameGroup);
+            }
+            desired.display_name.clone_from(&t.display_name);
             renamed = false;
         }
         let described = desired.description.is_some() && t.description != desired.description;
@@ -1243,7 +1491,7 @@ impl<'a> Planner<'a> {
                 fields: vec![TargetField::Attribute("description".into())],
             }
         } else {
-            return;
+            return None;
         };
         let id = t.id.clone();
         self.push(
@@ -1255,6 +1503,52 @@ impl<'a> Planner<'a> {
             },
             reason,
         );
+        Some(self.drafts.len() - 1)
+    }
+
+    /// Orders the renames of the `linked` groups (see [`renames`]); `claimed` are the
+    /// target groups the run keeps.
+    fn order_group_renames(
+        &self,
+        source: &Snapshot,
+        linked: &[(&'a Group, &'a Group)],
+        claimed: &BTreeSet<&str>,
+    ) -> Order<'a> {
+        let claims: Vec<Claim<'a>> = linked
+            .iter()
+            .map(|(g, t)| Claim {
+                id: &t.id,
+                current: &t.display_name,
+                wanted: g.display_name.clone(),
+                source: g.display_name.clone(),
+            })
+            .collect();
+        let holders: Holders<'a> = self
+            .target
+            .groups
+            .iter()
+            .map(|g| {
+                (
+                    fold(&g.display_name),
+                    (g.id.as_str(), g.display_name.as_str()),
+                )
+            })
+            .collect();
+        let policy = self.policy;
+        let deleted = |id: &str| {
+            policy.allow_deprovision
+                && !claimed.contains(id)
+                && self.target.groups.iter().any(|t| {
+                    t.id == id
+                        && !policy.is_excluded_group(&t.display_name)
+                        && t.external_id.as_ref().is_some_and(|link| {
+                            link.issuer == policy.issuer
+                                && source.groups_gone.contains(&link.id)
+                                && !source.groups_out_of_scope.contains(&link.id)
+                        })
+                })
+        };
+        renames::order(&claims, &holders, &deleted, &fold)
     }
 
     /// Plans the membership additions and removals that make `current` equal `wanted`,
@@ -1340,11 +1634,9 @@ impl<'a> Planner<'a> {
             })
             .collect();
         self.drafts.push(Draft {
-            subject: subject.to_owned(),
-            operation,
-            reason,
             members,
             removes_access,
+            ..Draft::new(subject.to_owned(), operation, reason)
         });
     }
 
@@ -1360,12 +1652,34 @@ impl<'a> Planner<'a> {
             .count();
         let managed = managed_users + self.managed_groups + self.managed_memberships;
         let mut drafts = self.drafts;
-        // Stable: keeps the planner's deterministic order within each phase.
-        drafts.sort_by_key(|d| d.operation.phase());
+        // A deletion that frees a name a rename takes runs first, and the rename after it.
+        let mut early = vec![false; drafts.len()];
+        for d in 0..drafts.len() {
+            let Some(holder) = drafts[d].after_deletion.clone() else {
+                continue;
+            };
+            let deletion = drafts.iter().position(|x| {
+                matches!(&x.operation, Operation::DeleteUser { id } | Operation::DeleteGroup { id } if *id == holder)
+            });
+            if let Some(x) = deletion {
+                early[x] = true;
+                drafts[d].after.push(x);
+            }
+        }
+        // Stable: keeps the planner's deterministic order within each phase; renames in
+        // the order that frees each name before it is taken.
+        let mut order: Vec<usize> = (0..drafts.len()).collect();
+        order.sort_by_key(|&d| (!early[d], drafts[d].operation.phase(), drafts[d].rank));
+        let mut position = vec![0; drafts.len()];
+        for (id, &d) in order.iter().enumerate() {
+            position[d] = id;
+        }
+        let mut slots: Vec<Option<Draft>> = drafts.into_iter().map(Some).collect();
+        let drafts: Vec<Draft> = order.iter().filter_map(|&d| slots[d].take()).collect();
         let mut creators: HashMap<String, usize> = HashMap::new();
         let mut changes = Vec::with_capacity(drafts.len());
         for (id, draft) in drafts.into_iter().enumerate() {
-            let mut depends_on = Vec::new();
+            let mut depends_on: Vec<usize> = draft.after.iter().map(|&d| position[d]).collect();
             match &draft.operation {
                 Operation::CreateUser { placeholder, .. }
                 | Operation::CreateGroup { placeholder, .. } => {
@@ -1380,11 +1694,11 @@ impl<'a> Planner<'a> {
                             depends_on.push(creator);
                         }
                     }
-                    depends_on.sort_unstable();
-                    depends_on.dedup();
                 }
                 _ => {}
             }
+            depends_on.sort_unstable();
+            depends_on.dedup();
             changes.push(PlannedChange {
                 id,
                 subject: draft.subject,

@@ -50,7 +50,9 @@ use futures::{FutureExt, StreamExt, TryStreamExt};
 /// Groups whose member lists are read at once.
 const MEMBER_READS_IN_FLIGHT: usize = 8;
 
-use crate::connector::{Applied, Capabilities, ConnectorError, ErrorClass, Target, TargetReader};
+use crate::connector::{
+    Applied, Capabilities, ConnectorError, ErrorClass, Target, TargetModel, TargetReader,
+};
 use crate::connectors::ownership::{Kind, OwnershipRecord};
 use crate::mapping::TargetField;
 use crate::model::{Email, ExternalId, Group, Membership, Phone, Snapshot, User};
@@ -256,14 +258,8 @@ fn class(doing: &'static str) -> impl Fn(aws_access::Error) -> ConnectorError {
 #[async_trait]
 impl TargetReader for IdentityStoreTarget {
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            can_deactivate_users: false,
-            requires_names: true,
-            max_members_per_request: 1,
-            // Paced by aws-access's shared limiter, below the instance's quota.
-            rate_limit: None,
-            ..Capabilities::default()
-        }
+        // Paced by aws-access's shared limiter, below the instance's quota.
+        TargetModel::IdentityStore.capabilities()
     }
 
     async fn read(&self) -> Result<Snapshot, ConnectorError> {

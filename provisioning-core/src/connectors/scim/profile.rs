@@ -23,18 +23,10 @@ use std::num::NonZeroU32;
 use serde::{Deserialize, Serialize};
 
 use super::client::Paging;
-use crate::connector::Capabilities;
+use crate::connector::{Capabilities, TargetModel};
 use crate::mapping::TargetField;
 
-/// The Enterprise User extension's string attributes, synced from the mapped attributes of
-/// the same names (`manager` is a reference and is not synced).
-pub const ENTERPRISE_ATTRIBUTES: [&str; 5] = [
-    "employeeNumber",
-    "costCenter",
-    "organization",
-    "division",
-    "department",
-];
+pub use crate::connector::ENTERPRISE_ATTRIBUTES;
 
 /// The most characters of a Pulumi team (group) name.
 pub const PULUMI_MAX_GROUP_NAME: usize = 100;
@@ -62,19 +54,22 @@ impl Profile {
     /// assert!(Profile::AwsIdentityCenter.capabilities().requires_names);
     /// ```
     pub fn capabilities(self) -> Capabilities {
-        let mut caps = Capabilities::default();
+        self.model().capabilities()
+    }
+
+    /// The target model whose rules this profile follows.
+    ///
+    /// ```
+    /// use provisioning_core::connector::TargetModel;
+    /// use provisioning_core::connectors::scim::Profile;
+    /// assert_eq!(Profile::Pulumi.model(), TargetModel::Pulumi);
+    /// ```
+    pub fn model(self) -> TargetModel {
         match self {
-            Profile::Generic => {}
-            Profile::AwsIdentityCenter => {
-                caps.requires_names = true;
-                caps.rate_limit = NonZeroU32::new(20);
-            }
-            Profile::Pulumi => {
-                caps.can_delete_users = false;
-                caps.can_rename_users = false;
-            }
+            Profile::Generic => TargetModel::Generic,
+            Profile::AwsIdentityCenter => TargetModel::AwsIdentityCenter,
+            Profile::Pulumi => TargetModel::Pulumi,
         }
-        caps
     }
 
     /// The client-side rate limit the connector applies to every request, reads included.
@@ -117,18 +112,7 @@ impl Profile {
     /// assert!(!Profile::Pulumi.supports(&TargetField::Phone));
     /// ```
     pub fn supports(self, field: &TargetField) -> bool {
-        match field {
-            TargetField::UserName
-            | TargetField::DisplayName
-            | TargetField::GivenName
-            | TargetField::FamilyName
-            | TargetField::Email
-            | TargetField::Active => true,
-            TargetField::Phone => self != Profile::Pulumi,
-            TargetField::Attribute(name) => {
-                self != Profile::Pulumi && ENTERPRISE_ATTRIBUTES.contains(&name.as_str())
-            }
-        }
+        self.capabilities().holds(field)
     }
 
     /// The profile's name, as in configuration files.
