@@ -414,7 +414,16 @@ impl Run<'_> {
                 )?;
                 let mut desired = user.clone();
                 desired.id = existing.id.clone();
-                let fields = written_fields(&desired);
+                let caps = self.target.capabilities();
+                let mut fields = written_fields(&desired);
+                // Only what the target holds and may change.
+                fields.retain(|f| match f {
+                    TargetField::UserName => {
+                        caps.can_rename_users && existing.user_name != desired.user_name
+                    }
+                    TargetField::Active => caps.can_deactivate_users,
+                    f => caps.holds(f),
+                });
                 (
                     Operation::UpdateUser {
                         id: existing.id,

@@ -483,8 +483,12 @@ impl MemoryDirectory {
                 if !state.users.contains_key(id) {
                     return Err(not_found("user", id));
                 }
+                let renamed = state
+                    .users
+                    .get(id)
+                    .is_some_and(|u| u.user_name != user.user_name);
                 if self.strict.is_some() {
-                    if fields.contains(&TargetField::UserName) {
+                    if fields.contains(&TargetField::UserName) && renamed {
                         if !self.capabilities.can_rename_users {
                             self.refuse("a userName cannot change on this target")?;
                         }

@@ -11,51 +11,102 @@
 //! - planning (a dry run) never writes;
 //! - applying the same plan twice leaves the target as applying it once;
 //! - the planner is deterministic.
+//!
+//! Every target is a strict one ([`MemoryDirectory::strict`]): names unique
+//! case-insensitively after NFC on create and rename, fields the capabilities do not hold
+//! dropped, descriptions and inactive users refused where the model refuses them. Sources
+//! carry descriptions (empty, long), phones, a custom attribute, case and NFD/NFC variants
+//! of one name, and link to target users of other names (rename swaps and chains).
 
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
 use provisioning_core::apply::{ApplyOptions, apply};
-use provisioning_core::connector::{Capabilities, TargetReader};
+use provisioning_core::connector::{Capabilities, TargetModel, TargetReader};
+use provisioning_core::mapping::{AttributeMapping, SourceField, TargetField};
 use provisioning_core::memory::MemoryDirectory;
 use provisioning_core::model::{ExternalId, Group, Snapshot, User};
 use provisioning_core::plan::{Plan, plan};
 use provisioning_core::policy::{DEFAULT_ISSUER, DeletionGuard, Deprovision, Policy};
 
-const USER_NAMES: [&str; 9] = [
-    "ada", "Ada", "grace", "alan", "edsger", "barbara", "ken", "svc-ci", "lin",
+/// With case variants ("ada", "Ada"), one name in NFC and NFD ("josé"), and the Turkish
+/// capital dotted I against its lowercase spelling ("İrem", "i̇rem"): each pair is one name at
+/// a real target.
+const USER_NAMES: [&str; 13] = [
+    "ada",
+    "Ada",
+    "grace",
+    "alan",
+    "edsger",
+    "barbara",
+    "ken",
+    "svc-ci",
+    "lin",
+    "jos\u{e9}",
+    "jose\u{301}",
+    "\u{130}rem",
+    "i\u{307}rem",
 ];
-const GROUP_NAMES: [&str; 6] = [
+const GROUP_NAMES: [&str; 7] = [
     "Engineering",
     "Research",
     "AWSAdmins",
     "Ops",
+    "ops",
     "Finance",
-    "Sales",
+    "Caf\u{e9}",
 ];
 
-fn source_user(i: usize, name: usize, names: bool, active: bool) -> User {
+/// The key a real target compares names by.
+fn fold(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfc().collect::<String>().to_lowercase()
+}
+
+/// None, empty, blank, a short one, one over the Identity Store's 1,024 characters.
+fn description(kind: u8) -> Option<String> {
+    match kind {
+        0 => None,
+        1 => Some(String::new()),
+        2 => Some("  ".into()),
+        3 => Some("The team".into()),
+        _ => Some("long ".repeat(220)),
+    }
+}
+
+fn source_user(i: usize, name: usize, names: bool, active: bool, extra: u8) -> User {
     let mut user = User::new(format!("u{i}"), USER_NAMES[name]);
     if names {
         user = user.with_names(USER_NAMES[name], "Test");
     }
     user.active = active;
+    if extra & 1 == 1 {
+        user.phone_numbers.push(provisioning_core::model::Phone {
+            value: format!("+1 555 010{i}"),
+            kind: Some("work".into()),
+        });
+    }
+    if extra & 2 == 2 {
+        user.attributes.insert("department".into(), format!("D{i}"));
+    }
     user.with_email(format!("{}@example.com", USER_NAMES[name].to_lowercase()))
 }
 
 prop_compose! {
     fn arb_source()(
-        users in prop::collection::vec((0..USER_NAMES.len(), prop::bool::weighted(0.8), prop::bool::weighted(0.9)), 0..9),
-        groups in prop::collection::vec(0..GROUP_NAMES.len(), 0..5),
+        users in prop::collection::vec((0..USER_NAMES.len(), prop::bool::weighted(0.8), prop::bool::weighted(0.9), 0u8..4), 0..9),
+        groups in prop::collection::vec((0..GROUP_NAMES.len(), 0u8..5), 0..5),
         members in prop::collection::vec((0..5usize, 0..9usize), 0..20),
         out_of_scope in prop::collection::vec(0..8usize, 0..3),
     ) -> Snapshot {
         let mut s = Snapshot::default();
-        for (i, (name, names, active)) in users.into_iter().enumerate() {
-            s.users.push(source_user(i, name, names, active));
+        for (i, (name, names, active, extra)) in users.into_iter().enumerate() {
+            s.users.push(source_user(i, name, names, active, extra));
         }
-        for (i, name) in groups.into_iter().enumerate() {
-            s.groups.push(Group::new(format!("g{i}"), GROUP_NAMES[name]));
+        for (i, (name, described)) in groups.into_iter().enumerate() {
+            let mut group = Group::new(format!("g{i}"), GROUP_NAMES[name]);
+            group.description = description(described);
+            s.groups.push(group);
         }
         for (g, u) in members {
             if g < s.groups.len() && u < s.users.len() {
@@ -86,15 +137,16 @@ fn link(kind: u8, source_id: usize, prefix: &str) -> Option<ExternalId> {
 prop_compose! {
     fn arb_target()(
         users in prop::collection::vec((0..USER_NAMES.len(), 0u8..3, 0..9usize, any::<bool>(), any::<bool>()), 0..9),
-        groups in prop::collection::vec((0..GROUP_NAMES.len(), 0u8..3, 0..8usize), 0..5),
+        groups in prop::collection::vec((0..GROUP_NAMES.len(), 0u8..3, 0..8usize, any::<bool>()), 0..5),
         members in prop::collection::vec((0..5usize, 0..9usize), 0..20),
     ) -> MemoryDirectory {
-        let t = MemoryDirectory::default();
+        // Strict: the capabilities each test declares say what it holds and refuses.
+        let t = MemoryDirectory::strict(TargetModel::Generic);
         let mut user_names = BTreeSet::new();
         let mut user_ids = Vec::new();
         for (i, (name, kind, sid, names, active)) in users.into_iter().enumerate() {
             // A real target keeps userNames unique, case-insensitively.
-            if !user_names.insert(USER_NAMES[name].to_lowercase()) {
+            if !user_names.insert(fold(USER_NAMES[name])) {
                 continue;
             }
             let mut user = User::new(format!("t{i}"), USER_NAMES[name]);
@@ -108,11 +160,12 @@ prop_compose! {
         }
         let mut group_names = BTreeSet::new();
         let mut group_ids = Vec::new();
-        for (i, (name, kind, sid)) in groups.into_iter().enumerate() {
-            if !group_names.insert(GROUP_NAMES[name]) {
+        for (i, (name, kind, sid, described)) in groups.into_iter().enumerate() {
+            if !group_names.insert(fold(GROUP_NAMES[name])) {
                 continue;
             }
             let mut group = Group::new(format!("tg{i}"), GROUP_NAMES[name]);
+            group.description = described.then(|| "Old".to_owned());
             group.external_id = link(kind, sid, "g");
             group_ids.push(group.id.clone());
             t.insert_group(group);
@@ -127,9 +180,15 @@ prop_compose! {
 }
 
 prop_compose! {
-    fn arb_caps()(requires_names: bool, can_delete_users: bool, can_rename_users: bool, can_rename_groups: bool, max_members in 1usize..4) -> Capabilities {
-        let mut caps = Capabilities::default();
+    fn arb_caps()(
+        model in prop::sample::select(vec![TargetModel::IdentityStore, TargetModel::AwsIdentityCenter, TargetModel::Pulumi, TargetModel::Generic]),
+        requires_names: bool, can_delete_users: bool, can_rename_users: bool, can_rename_groups: bool,
+        can_deactivate_users: bool, max_members in 1usize..4,
+    ) -> Capabilities {
+        // A model's fields, descriptions and limits, with its switches drawn both ways.
+        let mut caps = model.capabilities();
         caps.requires_names = requires_names;
+        caps.can_deactivate_users = can_deactivate_users;
         caps.can_delete_users = can_delete_users;
         caps.can_rename_users = can_rename_users;
         caps.can_rename_groups = can_rename_groups;
@@ -148,8 +207,17 @@ prop_compose! {
         delete: bool,
         max_percent in prop::sample::select(vec![0.0, 10.0, 50.0, 100.0]),
         max_count in prop::option::of(0usize..4),
+        mapping in 0u8..3,
     ) -> Policy {
         let mut policy = Policy::default();
+        policy.mapping = match mapping {
+            0 => AttributeMapping::default(),
+            1 => AttributeMapping::with_work_phone(),
+            _ => AttributeMapping::with_work_phone().with(
+                TargetField::Attribute("department".into()),
+                SourceField::Attribute("department".into()),
+            ),
+        };
         policy.manage_groups = manage_groups;
         policy.create_empty_groups = create_empty_groups;
         policy.adopt_existing_groups = adopt_existing_groups;
@@ -204,7 +272,13 @@ proptest! {
             if skipped.contains(s.user_name.as_str()) {
                 continue;
             }
-            let desired = policy.mapping.map_user(s);
+            let caps = target.capabilities();
+            let desired = caps.held(policy.mapping.map_user(s));
+            // A target that holds no inactive user does not mirror one: it is left to
+            // deprovisioning.
+            if !desired.active && !caps.can_deactivate_users {
+                continue;
+            }
             // (A random target may link two users to one source user; one of them mirrors it.)
             let mirrored = now
                 .users
@@ -212,16 +286,25 @@ proptest! {
                 .filter(|t| t.external_id.as_ref().is_some_and(|l| l.issuer == DEFAULT_ISSUER && l.id == s.id))
                 .any(|t| {
                     let mut fields = policy.mapping.differences(&desired, t);
-                    if !target.capabilities().can_rename_users {
-                        fields.retain(|f| *f != provisioning_core::mapping::TargetField::UserName);
+                    fields.retain(|f| caps.holds(f));
+                    if !caps.can_rename_users {
+                        fields.retain(|f| *f != TargetField::UserName);
                     }
-                    // Without the opt-in a user suspended at the source stays active.
-                    if !policy.allow_deprovision && !desired.active && t.active {
-                        fields.retain(|f| *f != provisioning_core::mapping::TargetField::Active);
+                    // Without the opt-in a user suspended at the source stays active; a
+                    // target that cannot deactivate holds only active users.
+                    // (A target that cannot write a status keeps the one it has.)
+                    if (!policy.allow_deprovision && !desired.active && t.active) || !caps.can_deactivate_users {
+                        fields.retain(|f| *f != TargetField::Active);
                     }
                     fields.is_empty()
                 });
-            prop_assert!(mirrored, "{} is not mirrored at the target", s.user_name);
+            prop_assert!(
+                mirrored,
+                "{} is not mirrored at the target: {:?}\nafter the plan\n{}",
+                s.user_name,
+                now.users,
+                provisioning_core::report::render_plan(&first)
+            );
         }
     }
 
@@ -230,7 +313,7 @@ proptest! {
         source in arb_source(), caps in arb_caps(), policy in arb_policy(),
     ) {
         prop_assume!(!source.is_empty());
-        let target = MemoryDirectory::default().with_capabilities(caps);
+        let target = MemoryDirectory::strict(TargetModel::Generic).with_capabilities(caps);
         let mut unlimited = policy.clone();
         unlimited.deletion_guard = DeletionGuard::unlimited();
         let report = block_on(apply(&plan_against(&source, &target, &unlimited), &target, &options()));

@@ -2,8 +2,8 @@
 //! public API: plan against an in-memory target, apply, and plan again.
 
 use provisioning_core::apply::{ApplyOptions, apply};
-use provisioning_core::connector::{Capabilities, TargetReader};
-use provisioning_core::mapping::AttributeMapping;
+use provisioning_core::connector::{Capabilities, TargetModel, TargetReader};
+use provisioning_core::mapping::{AttributeMapping, TargetField};
 use provisioning_core::memory::MemoryDirectory;
 use provisioning_core::model::{ExternalId, Group, Phone, Scope, Snapshot, User};
 use provisioning_core::plan::{Abort, Operation, Plan, Reason, Ref, SkipReason, plan};
@@ -1103,4 +1103,246 @@ async fn a_saved_plan_is_refused_when_the_source_changed_since() {
     assert!(report.is_success());
     assert_eq!(report.access_removed, 3);
     assert!(members(&target.snapshot(), "Engineering").is_empty());
+}
+
+// --- Renames and descriptions on a strict target (names unique regardless of case) ---
+
+fn strict() -> MemoryDirectory {
+    MemoryDirectory::strict(TargetModel::Generic)
+}
+
+fn renamed(id: &str, user_name: &str, given: &str) -> User {
+    User::new(id, user_name).with_names(given, "Doe")
+}
+
+fn change_kinds(plan: &Plan) -> Vec<(&str, &str)> {
+    plan.changes
+        .iter()
+        .map(|c| (c.operation.kind(), c.subject.as_str()))
+        .collect()
+}
+
+#[tokio::test]
+async fn users_who_swap_names_converge_in_one_apply_through_a_temporary_name() {
+    let (jc, target) = (source(), strict());
+    sync(&jc, &target, &Policy::default()).await;
+    // ada and grace swap userNames at the source (the second in another case).
+    jc.insert_user(renamed("u1", "grace@example.com", "Ada"));
+    jc.insert_user(renamed("u2", "ADA@example.com", "Grace"));
+    let plan = sync(&jc, &target, &Policy::default()).await;
+    let temporary: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c.reason, Reason::TemporaryName { .. }))
+        .collect();
+    assert_eq!(temporary.len(), 1, "{}", render(&plan));
+    // The final renames wait for the step that frees their name.
+    let finals: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.operation.kind() == "update_user" && c.id != temporary[0].id)
+        .collect();
+    assert_eq!(finals.len(), 2);
+    assert!(
+        finals.iter().all(|c| !c.depends_on.is_empty()),
+        "{}",
+        render(&plan)
+    );
+    let t = target.snapshot();
+    assert_eq!(
+        user_named(&t, "grace@example.com").given_name.as_deref(),
+        Some("Ada")
+    );
+    assert_eq!(
+        user_named(&t, "ADA@example.com").given_name.as_deref(),
+        Some("Grace")
+    );
+    assert_eq!(
+        members(&t, "Engineering").len(),
+        2,
+        "memberships follow the ids"
+    );
+}
+
+#[tokio::test]
+async fn a_chain_of_group_renames_converges_in_one_apply() {
+    let (jc, target) = (source(), strict());
+    sync(&jc, &target, &Policy::default()).await;
+    // Engineering → Research while Research → Science: the second must go first.
+    jc.insert_group(Group::new("g1", "research"));
+    jc.insert_group(Group::new("g2", "Science"));
+    let plan = sync(&jc, &target, &Policy::default()).await;
+    assert_eq!(
+        change_kinds(&plan),
+        [("update_group", "Science"), ("update_group", "research")]
+    );
+    assert_eq!(plan.changes[1].depends_on, [plan.changes[0].id]);
+    let t = target.snapshot();
+    assert_eq!(
+        members(&t, "research"),
+        ["ada@example.com", "grace@example.com"]
+    );
+    assert_eq!(
+        members(&t, "Science"),
+        ["alan@example.com", "grace@example.com"]
+    );
+}
+
+#[tokio::test]
+async fn two_users_renamed_into_one_name_are_both_left_naming_each_other() {
+    let (jc, target) = (source(), strict());
+    sync(&jc, &target, &Policy::default()).await;
+    jc.insert_user(renamed("u1", "same@example.com", "Ada"));
+    jc.insert_user(renamed("u2", "Same@Example.com", "Grace"));
+    let plan = sync(&jc, &target, &Policy::default()).await;
+    assert!(
+        plan.changes
+            .iter()
+            .all(|c| c.operation.kind() != "update_user" || {
+                let Operation::UpdateUser { fields, .. } = &c.operation else {
+                    unreachable!()
+                };
+                !fields.contains(&TargetField::UserName)
+            }),
+        "{}",
+        render(&plan)
+    );
+    assert_eq!(
+        skipped(&plan, "same@example.com"),
+        [&SkipReason::NameCollision {
+            name: "same@example.com".into(),
+            with: vec!["Same@Example.com".into()],
+        }]
+    );
+    assert_eq!(skipped(&plan, "Same@Example.com").len(), 1);
+    let t = target.snapshot();
+    assert_eq!(
+        user_named(&t, "ada@example.com")
+            .external_id
+            .as_ref()
+            .unwrap()
+            .id,
+        "u1"
+    );
+    assert_eq!(
+        user_named(&t, "grace@example.com")
+            .external_id
+            .as_ref()
+            .unwrap()
+            .id,
+        "u2"
+    );
+}
+
+#[tokio::test]
+async fn a_rename_into_the_name_of_a_user_this_run_deletes_waits_for_the_deletion() {
+    let (jc, target) = (source(), strict());
+    let mut policy = deprovisioning();
+    policy.deprovision = Deprovision::Delete;
+    // Ours, mirroring a source user that is gone.
+    let mut leftover = renamed("t-old", "ada.l@example.com", "Old");
+    leftover.external_id = Some(ExternalId::new(DEFAULT_ISSUER, "u-gone"));
+    target.insert_user(leftover);
+    sync(&jc, &target, &policy).await;
+    assert!(target.snapshot().users.iter().all(|u| u.id != "t-old"));
+
+    let mut leftover = renamed("t-old2", "ada.lovelace@example.com", "Old");
+    leftover.external_id = Some(ExternalId::new(DEFAULT_ISSUER, "u-gone"));
+    target.insert_user(leftover);
+    jc.insert_user(renamed("u1", "Ada.Lovelace@example.com", "Ada"));
+    let plan = sync(&jc, &target, &policy).await;
+    assert_eq!(
+        plan.changes[0].operation,
+        Operation::DeleteUser {
+            id: "t-old2".into()
+        }
+    );
+    let rename = plan
+        .changes
+        .iter()
+        .find(|c| c.subject == "Ada.Lovelace@example.com")
+        .unwrap();
+    assert_eq!(rename.depends_on, [0], "{}", render(&plan));
+    let t = target.snapshot();
+    assert_eq!(
+        user_named(&t, "Ada.Lovelace@example.com")
+            .external_id
+            .as_ref()
+            .unwrap()
+            .id,
+        "u1"
+    );
+}
+
+#[tokio::test]
+async fn a_rename_into_a_name_another_object_keeps_is_skipped_naming_it() {
+    let (jc, target) = (source(), strict());
+    sync(&jc, &target, &Policy::default()).await;
+    target.insert_user(renamed("t-theirs", "ada.new@example.com", "Someone"));
+    jc.insert_user(User::new("u1", "ADA.NEW@example.com").with_names("Ada", "Lovelace"));
+    let plan = sync(&jc, &target, &Policy::default()).await;
+    assert!(plan.is_empty(), "{}", render(&plan));
+    assert!(
+        target
+            .snapshot()
+            .users
+            .iter()
+            .any(|u| u.user_name == "ada@example.com")
+    );
+    assert_eq!(
+        skipped(&plan, "ADA.NEW@example.com"),
+        [&SkipReason::NameHeld {
+            name: "ADA.NEW@example.com".into(),
+            holder: "ada.new@example.com".into(),
+        }]
+    );
+}
+
+#[tokio::test]
+async fn group_descriptions_converge_on_targets_that_hold_none_and_blank_ones_are_never_written() {
+    for model in [
+        TargetModel::Generic,
+        TargetModel::Pulumi,
+        TargetModel::AwsIdentityCenter,
+        TargetModel::IdentityStore,
+    ] {
+        let jc = source();
+        let mut described = Group::new("g1", "Engineering");
+        described.description = Some("Builds the product".into());
+        jc.insert_group(described);
+        let mut blank = Group::new("g2", "Research");
+        blank.description = Some(String::new()); // JumpCloud's "no description"
+        jc.insert_group(blank);
+        let target = MemoryDirectory::strict(model);
+        // The strict Identity Store refuses an empty description: the first sync fails if
+        // the engine sends one.
+        sync(&jc, &target, &Policy::default()).await;
+        let t = target.snapshot();
+        let held = |name: &str| group_named(&t, name).unwrap().description.clone();
+        assert_eq!(held("Research"), None, "{model:?}");
+        let expected =
+            (model == TargetModel::IdentityStore).then(|| "Builds the product".to_owned());
+        assert_eq!(held("Engineering"), expected, "{model:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_description_over_the_identity_stores_limit_is_written_cut_and_converges() {
+    let jc = source();
+    let mut long = Group::new("g1", "Engineering");
+    long.description = Some("é".repeat(1500));
+    jc.insert_group(long);
+    let target = MemoryDirectory::strict(TargetModel::IdentityStore);
+    sync(&jc, &target, &Policy::default()).await;
+    let t = target.snapshot();
+    let held = group_named(&t, "Engineering")
+        .unwrap()
+        .description
+        .clone()
+        .unwrap();
+    assert_eq!(held.chars().count(), 1024);
+}
+
+fn render(plan: &Plan) -> String {
+    provisioning_core::report::render_plan(plan)
 }
