@@ -223,6 +223,25 @@ impl FakeIdentityStore {
     }
 }
 
+/// userNames and group display names are unique regardless of case, as in the service.
+fn same_name(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
+/// The service refuses a description outside 1 to 1,024 characters (`ValidationException`;
+/// the SDK does not check it before sending).
+fn check_description(operation: &'static str, description: Option<&str>) -> Result<()> {
+    match description.map(|d| d.chars().count()) {
+        Some(length) if !(1..=1024).contains(&length) => Err(refused(
+            operation,
+            "ValidationException",
+            format!("Description must have length between 1 and 1024; got {length}"),
+            400,
+        )),
+        _ => Ok(()),
+    }
+}
+
 #[async_trait]
 impl IdentityStore for FakeIdentityStore {
     fn store_id(&self) -> &str {
@@ -235,7 +254,7 @@ impl IdentityStore for FakeIdentityStore {
         if let Some(existing) = state
             .users
             .values()
-            .find(|u| u.user_name.eq_ignore_ascii_case(&user.user_name))
+            .find(|u| same_name(&u.user_name, &user.user_name))
         {
             return match on_conflict {
                 OnConflict::Adopt => Ok(Created {
@@ -281,7 +300,7 @@ impl IdentityStore for FakeIdentityStore {
             UserChange::UserName(name) => state
                 .users
                 .values()
-                .find(|u| &u.id != id && u.user_name.eq_ignore_ascii_case(name))
+                .find(|u| &u.id != id && same_name(&u.user_name, name))
                 .map(|_| name.clone()),
             _ => None,
         });
@@ -349,11 +368,12 @@ impl IdentityStore for FakeIdentityStore {
         on_conflict: OnConflict,
     ) -> Result<Created<Group>> {
         self.call("CreateGroup").await?;
+        check_description("CreateGroup", description)?;
         let mut state = lock(&self.state);
         if let Some(existing) = state
             .groups
             .values()
-            .find(|g| g.display_name == display_name)
+            .find(|g| same_name(&g.display_name, display_name))
         {
             return match on_conflict {
                 OnConflict::Adopt => Ok(Created {
@@ -394,12 +414,13 @@ impl IdentityStore for FakeIdentityStore {
         description: Option<&str>,
     ) -> Result<()> {
         self.call("UpdateGroup").await?;
+        check_description("UpdateGroup", description)?;
         let mut state = lock(&self.state);
         if let Some(name) = display_name
             && state
                 .groups
                 .values()
-                .any(|g| &g.id != id && g.display_name == name)
+                .any(|g| &g.id != id && same_name(&g.display_name, name))
         {
             return Err(refused(
                 "UpdateGroup",

@@ -877,10 +877,11 @@ impl<'a> Planner<'a> {
         &mut self,
         source_id: &str,
         user_name: &str,
-        by_link: &HashMap<&str, &'a User>,
+        linked: &HashMap<&str, Vec<&'a User>>,
         source_ids: &BTreeSet<&str>,
     ) {
-        if let Some(t) = by_link.get(source_id) {
+        // Every target user linked to it: a damaged target may hold two.
+        for t in linked.get(source_id).into_iter().flatten() {
             self.untouchable_targets.insert(&t.id);
         }
         let name = fold(user_name);
@@ -911,9 +912,11 @@ impl<'a> Planner<'a> {
         let target = self.target;
         let issuer = self.policy.issuer.as_str();
         let mut by_link: HashMap<&str, &User> = HashMap::new();
+        let mut all_links: HashMap<&str, Vec<&User>> = HashMap::new();
         for user in &target.users {
             if let Some(link) = user.external_id.as_ref().filter(|l| l.issuer == issuer) {
                 by_link.insert(link.id.as_str(), user);
+                all_links.entry(link.id.as_str()).or_default().push(user);
             }
         }
         let source_ids: BTreeSet<&str> = source.users.iter().map(|u| u.id.as_str()).collect();
@@ -941,7 +944,7 @@ impl<'a> Planner<'a> {
                 // deprovisioning (deleted when the policy deletes; its memberships go,
                 // which is the access it loses).
                 if !by_link.contains_key(s.id.as_str()) {
-                    self.protect(&s.id, &desired.user_name, &by_link, &source_ids);
+                    self.protect(&s.id, &desired.user_name, &all_links, &source_ids);
                     self.skip(desired.user_name, SkipReason::CannotDeactivate);
                 }
                 continue;
@@ -949,7 +952,7 @@ impl<'a> Planner<'a> {
                 candidates.push((s, desired));
                 continue;
             };
-            self.protect(&s.id, &desired.user_name, &by_link, &source_ids);
+            self.protect(&s.id, &desired.user_name, &all_links, &source_ids);
             self.skip(desired.user_name, reason);
         }
 

@@ -30,8 +30,8 @@ use provisioning_core::plan::{Plan, plan};
 use provisioning_core::policy::{DEFAULT_ISSUER, DeletionGuard, Deprovision, Policy};
 
 /// With case variants ("ada", "Ada"), one name in NFC and NFD ("josé"), and the Turkish
-/// capital dotted I against its lowercase spelling ("İrem", "i̇rem"): each pair is one name at
-/// a real target.
+/// capital dotted I against its lowercase spelling ("İrem", "i̇rem"): each pair folds to one
+/// name (NFC, then lowercase), the key the engine and the strict target compare.
 const USER_NAMES: [&str; 13] = [
     "ada",
     "Ada",
