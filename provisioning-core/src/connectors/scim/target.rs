@@ -495,8 +495,15 @@ fn missing_id() -> ConnectorError {
 
 /// The `externalId` the engine writes is `issuer:id`; a value without a colon was written by
 /// someone else.
+///
+/// Split at the **last** colon: issuers derived from the source contain one
+/// (`jumpcloud:<org id>`, `okta:<host>`), source ids never do — JumpCloud ids are 24
+/// hexadecimal digits (MongoDB ObjectIds) and Okta ids are 20 letters and digits
+/// (`00u1abcd…`). So `jumpcloud:5f3a:abc123` is issuer `jumpcloud:5f3a`, id `abc123`, and a
+/// mark of the old single-word default (`identity-provisioning:abc123`) still reads as it
+/// was written.
 fn parse_external_id(value: &str) -> ExternalId {
-    match value.split_once(':') {
+    match value.rsplit_once(':') {
         Some((issuer, id)) if !issuer.is_empty() => ExternalId::new(issuer, id),
         _ => ExternalId::new("unknown", value),
     }
@@ -579,6 +586,29 @@ mod tests {
         assert_eq!(
             parse_external_id("00u1abcd"),
             ExternalId::new("unknown", "00u1abcd")
+        );
+    }
+
+    #[test]
+    fn an_issuer_with_a_colon_reads_back_as_written() {
+        let mark = ExternalId::new(
+            "jumpcloud:5f3a1b2c3d4e5f6a7b8c9d0e",
+            "5f0c1b2e3d4a5b6c7d8e9f01",
+        );
+        let written = format!("{}:{}", mark.issuer, mark.id);
+        assert_eq!(parse_external_id(&written), mark);
+        assert_eq!(
+            parse_external_id("jumpcloud:5f3a:abc123"),
+            ExternalId::new("jumpcloud:5f3a", "abc123")
+        );
+        assert_eq!(
+            parse_external_id("okta:example.okta.com:00u1abcd2EFGH3ijk4x7"),
+            ExternalId::new("okta:example.okta.com", "00u1abcd2EFGH3ijk4x7")
+        );
+        // Marks written under the old default still read as ours under it.
+        assert_eq!(
+            parse_external_id("identity-provisioning:abc123"),
+            ExternalId::new("identity-provisioning", "abc123")
         );
     }
 }
