@@ -55,6 +55,7 @@ use crate::connectors::ownership::{Kind, OwnershipRecord};
 use crate::mapping::TargetField;
 use crate::model::{Email, ExternalId, Group, Membership, Phone, Snapshot, User};
 use crate::plan::Operation;
+use crate::util::{fold, spellings};
 
 /// The longest group description the Identity Store accepts (`Description`: 1–1,024
 /// characters). A longer one is cut to fit — see [`fit_description`] — rather than refused,
@@ -370,40 +371,57 @@ impl TargetReader for IdentityStoreTarget {
         })
     }
 
+    /// `GetUserId` by `userName` as given, then by its other Unicode normalisation form if
+    /// it differs; each hit is described and kept only if its folded name equals the wanted
+    /// one. Case variants are found as far as the service finds them (IAM Identity Center
+    /// compares `userName` case-insensitively; moto does not).
     async fn find_user(&self, user_name: &str) -> Result<Option<User>, ConnectorError> {
-        let lookup = UserLookup::UserName(user_name.to_owned());
-        let Some(id) = self
-            .store
-            .find_user(&lookup)
-            .await
-            .map_err(class("looking up a user by userName"))?
-        else {
-            return Ok(None);
-        };
-        let user = self
-            .store
-            .describe_user(&id)
-            .await
-            .map_err(class("describing a user"))?;
-        Ok(Some(self.user(user)))
+        let wanted = fold(user_name);
+        for spelling in spellings(user_name) {
+            let lookup = UserLookup::UserName(spelling);
+            let Some(id) = self
+                .store
+                .find_user(&lookup)
+                .await
+                .map_err(class("looking up a user by userName"))?
+            else {
+                continue;
+            };
+            let user = self
+                .store
+                .describe_user(&id)
+                .await
+                .map_err(class("describing a user"))?;
+            if fold(&user.user_name) == wanted {
+                return Ok(Some(self.user(user)));
+            }
+        }
+        Ok(None)
     }
 
+    /// As [`find_user`](Self::find_user), by `displayName` with `GetGroupId`.
     async fn find_group(&self, display_name: &str) -> Result<Option<Group>, ConnectorError> {
-        let lookup = GroupLookup::DisplayName(display_name.to_owned());
-        let Some(id) = self
-            .store
-            .find_group(&lookup)
-            .await
-            .map_err(class("looking up a group by displayName"))?
-        else {
-            return Ok(None);
-        };
-        let group = self
-            .store
-            .describe_group(&id)
-            .await
-            .map_err(class("describing a group"))?;
-        Ok(Some(self.group(group)))
+        let wanted = fold(display_name);
+        for spelling in spellings(display_name) {
+            let lookup = GroupLookup::DisplayName(spelling);
+            let Some(id) = self
+                .store
+                .find_group(&lookup)
+                .await
+                .map_err(class("looking up a group by displayName"))?
+            else {
+                continue;
+            };
+            let group = self
+                .store
+                .describe_group(&id)
+                .await
+                .map_err(class("describing a group"))?;
+            if fold(&group.display_name) == wanted {
+                return Ok(Some(self.group(group)));
+            }
+        }
+        Ok(None)
     }
 }
 

@@ -18,7 +18,7 @@ use crate::connectors::ownership::{Kind, OwnershipRecord};
 use crate::mapping::TargetField;
 use crate::model::{Email, ExternalId, Group, Membership, Phone, Snapshot, User};
 use crate::plan::Operation;
-use crate::util::fold;
+use crate::util::{fold, spellings};
 
 /// Membership changes per PATCH request (IAM Identity Center's limit).
 pub const MAX_MEMBER_CHANGES: usize = 100;
@@ -315,36 +315,49 @@ impl TargetReader for ScimTarget {
         })
     }
 
+    /// `userName eq "…"` for the name as given, then for its other Unicode normalisation
+    /// form if it differs (a server comparing bytes finds an NFD name only by its NFD
+    /// spelling). `userName` is `caseExact = false` (RFC 7643 §4.1.1), so servers should
+    /// match case variants, but they differ: whatever a server returns is compared
+    /// client-side with the engine's folding, and a candidate whose folded name differs is
+    /// never returned.
     async fn find_user(&self, user_name: &str) -> Result<Option<User>, ConnectorError> {
-        let found: Vec<ScimUser> = self
-            .client
-            .list(
-                Resource::Users,
-                Some(&eq("userName", user_name)),
-                self.profile.user_paging(),
-            )
-            .await
-            .map_err(connector_error("looking up a user by userName"))?;
-        Ok(found
-            .into_iter()
-            .find(|u| fold(&u.user_name) == fold(user_name))
-            .map(|u| self.user(u)))
+        let wanted = fold(user_name);
+        for spelling in spellings(user_name) {
+            let found: Vec<ScimUser> = self
+                .client
+                .list(
+                    Resource::Users,
+                    Some(&eq("userName", &spelling)),
+                    self.profile.user_paging(),
+                )
+                .await
+                .map_err(connector_error("looking up a user by userName"))?;
+            if let Some(user) = found.into_iter().find(|u| fold(&u.user_name) == wanted) {
+                return Ok(Some(self.user(user)));
+            }
+        }
+        Ok(None)
     }
 
+    /// As [`find_user`](Self::find_user), by `displayName` (also `caseExact = false`).
     async fn find_group(&self, display_name: &str) -> Result<Option<Group>, ConnectorError> {
-        let found: Vec<ScimGroup> = self
-            .client
-            .list(
-                Resource::Groups,
-                Some(&eq("displayName", display_name)),
-                self.profile.group_paging(),
-            )
-            .await
-            .map_err(connector_error("looking up a group by displayName"))?;
-        Ok(found
-            .iter()
-            .find(|g| g.display_name == display_name)
-            .map(|g| self.group(g)))
+        let wanted = fold(display_name);
+        for spelling in spellings(display_name) {
+            let found: Vec<ScimGroup> = self
+                .client
+                .list(
+                    Resource::Groups,
+                    Some(&eq("displayName", &spelling)),
+                    self.profile.group_paging(),
+                )
+                .await
+                .map_err(connector_error("looking up a group by displayName"))?;
+            if let Some(group) = found.iter().find(|g| fold(&g.display_name) == wanted) {
+                return Ok(Some(self.group(group)));
+            }
+        }
+        Ok(None)
     }
 }
 
