@@ -500,7 +500,8 @@ macro_rules! group_from_sdk {
         Group {
             id: GroupId(g.group_id().to_owned()),
             display_name: g.display_name().unwrap_or_default().to_owned(),
-            description: g.description().map(str::to_owned),
+            // The API stores no empty description; an empty one (moto's) reads as none.
+            description: g.description().filter(|d| !d.is_empty()).map(str::to_owned),
             external_ids: g
                 .external_ids()
                 .iter()
@@ -823,7 +824,7 @@ impl IdentityStore for SdkIdentityStore {
                     .family_name(&user.family_name)
                     .build(),
             );
-        if let Some(email) = &user.email {
+        if let Some(email) = user.email.as_ref().filter(|e| !e.is_empty()) {
             request = request.emails(
                 Email::builder()
                     .value(email)
@@ -832,7 +833,7 @@ impl IdentityStore for SdkIdentityStore {
                     .build(),
             );
         }
-        if let Some(phone) = &user.phone {
+        if let Some(phone) = user.phone.as_ref().filter(|p| !p.is_empty()) {
             request = request.phone_numbers(
                 PhoneNumber::builder()
                     .value(phone)
@@ -966,6 +967,8 @@ impl IdentityStore for SdkIdentityStore {
         description: Option<&str>,
         on_conflict: OnConflict,
     ) -> Result<Created<Group>> {
+        // `Description` has a minimum length of 1: an empty one is not sent at all.
+        let description = description.filter(|d| !d.is_empty());
         let created = self
             .call(|| async {
                 self.client
@@ -1029,7 +1032,8 @@ impl IdentityStore for SdkIdentityStore {
         if let Some(name) = display_name {
             operations.push(operation("displayName", Document::from(name))?);
         }
-        if let Some(text) = description {
+        // `Description` has a minimum length of 1: an empty one is not sent.
+        if let Some(text) = description.filter(|d| !d.is_empty()) {
             operations.push(operation("description", Document::from(text))?);
         }
         if operations.is_empty() {

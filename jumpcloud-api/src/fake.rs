@@ -33,9 +33,13 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::client::Client;
-use crate::ids::{ApplicationId, GroupId, JobId, UserId};
+use crate::ids::{ApplicationId, GroupId, JobId, OrgId, UserId};
 use crate::models::{NewSystemUser, UserGroupInput};
 use crate::retry::RetryPolicy;
+
+/// The id of the one organisation the fake's key reaches until
+/// [`FakeJumpCloud::add_organization`] adds others (`GET /api/organizations`).
+pub const FAKE_ORG_ID: &str = "5f0c00000000000000000001";
 
 /// A fault to inject into the next requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +57,8 @@ struct State {
     /// group id → user ids.
     members: BTreeMap<String, BTreeSet<String>>,
     applications: BTreeMap<String, Map<String, Value>>,
+    /// The organisations the key reaches (id, name); none added: one, [`FAKE_ORG_ID`].
+    organizations: Vec<(String, String)>,
     /// application id → (target type, id).
     associations: BTreeMap<String, BTreeSet<(String, String)>>,
     jobs: BTreeMap<String, Job>,
@@ -196,6 +202,23 @@ impl FakeJumpCloud {
         GroupId(id)
     }
 
+    /// Adds a group with a description as if it existed already; returns its id.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// let eng = fake.add_group_described("Engineering", "Builds the product");
+    /// # let _ = eng;
+    /// # Ok(()) }
+    /// ```
+    pub fn add_group_described(&self, name: &str, description: &str) -> GroupId {
+        let mut state = lock(&self.state);
+        let id = state.id();
+        let input = UserGroupInput::new(name).description(description);
+        let group = serde_json::to_value(input).unwrap_or_default();
+        state.groups.insert(id.clone(), group_record(&id, group));
+        GroupId(id)
+    }
+
     /// Makes a user a member of a group.
     ///
     /// ``` no_run
@@ -286,6 +309,23 @@ impl FakeJumpCloud {
         if let Some(u) = lock(&self.state).users.get_mut(&user.0) {
             u.insert(field.into(), value);
         }
+    }
+
+    /// Adds an organisation the key reaches (as for a multi-tenant key); returns its id. Until
+    /// one is added, `GET /api/organizations` lists one organisation, [`FAKE_ORG_ID`].
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// let acme = fake.add_organization("Acme");
+    /// let orgs = fake.client().organizations().list().all().await?;
+    /// assert_eq!(orgs[0].id, acme);
+    /// # Ok(()) }
+    /// ```
+    pub fn add_organization(&self, name: &str) -> OrgId {
+        let mut state = lock(&self.state);
+        let id = state.id();
+        state.organizations.push((id.clone(), name.to_owned()));
+        OrgId(id)
     }
 
     /// Adds an application (catalogue `name`, shown `label`); returns its id.
@@ -458,6 +498,8 @@ fn group_record(id: &str, input: Value) -> Map<String, Value> {
     record.insert("id".into(), json!(id));
     record.insert("type".into(), json!("user_group"));
     record.entry("membershipMethod").or_insert(json!("STATIC"));
+    // JumpCloud answers a group created without a description with `"description": ""`.
+    record.entry("description").or_insert(json!(""));
     record
 }
 
@@ -738,6 +780,18 @@ fn handle(state: &mut State, req: &Request) -> ResponseTemplate {
                 .map(Value::Object)
                 .collect();
             v1_list(state, req, users)
+        }
+        ("GET", ["api", "organizations"]) => {
+            let orgs: Vec<Value> = if state.organizations.is_empty() {
+                vec![json!({"_id": FAKE_ORG_ID, "displayName": "Fake organisation", "logoUrl": ""})]
+            } else {
+                state
+                    .organizations
+                    .iter()
+                    .map(|(id, name)| json!({"_id": id, "displayName": name, "logoUrl": ""}))
+                    .collect()
+            };
+            v1_list(state, req, orgs)
         }
         ("GET", ["api", "applications"]) => {
             let apps: Vec<Value> = state

@@ -314,6 +314,34 @@ pub struct Application {
     pub extra: Map<String, Value>,
 }
 
+/// An organisation (v1 `GET /organizations`): the organisations an API key can reach — one
+/// for an ordinary administrator's key, several for a multi-tenant (MSP) key.
+///
+/// ```
+/// let org: jumpcloud_api::models::Organization = serde_json::from_str(
+///     r#"{"_id":"5f3a1b2c3d4e5f6a7b8c9d0e","displayName":"Acme","logoUrl":""}"#,
+/// ).unwrap();
+/// assert_eq!(org.id.as_str(), "5f3a1b2c3d4e5f6a7b8c9d0e");
+/// assert_eq!(org.display_name.as_deref(), Some("Acme"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
+pub struct Organization {
+    /// The id (the `x-org-id` of multi-tenant keys).
+    #[serde(rename = "_id", default)]
+    pub id: crate::ids::OrgId,
+    /// The name.
+    #[serde(
+        default,
+        rename = "displayName",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub display_name: Option<String>,
+    /// Everything else (`logoUrl`, …).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
 /// A user group (v2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[non_exhaustive]

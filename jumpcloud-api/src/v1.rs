@@ -22,7 +22,7 @@ use crate::error::Result;
 use crate::filter::V1Filter;
 use crate::ids::{ApplicationId, UserId};
 use crate::list::{V1List, fetch};
-use crate::models::{Application, Attribute, NewSystemUser, SystemUser, UserUpdate};
+use crate::models::{Application, Attribute, NewSystemUser, Organization, SystemUser, UserUpdate};
 use crate::page::{MAX_PAGE_SIZE, Page, stream_all};
 
 impl Client {
@@ -48,6 +48,41 @@ impl Client {
     /// ```
     pub fn applications(&self) -> Applications<'_> {
         Applications { client: self }
+    }
+
+    /// The organisations the API key reaches (v1). These routes never carry `x-org-id`.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let orgs = jc.organizations().list().all().await?;
+    /// # let _ = orgs;
+    /// # Ok(()) }
+    /// ```
+    pub fn organizations(&self) -> Organizations<'_> {
+        Organizations { client: self }
+    }
+}
+
+/// Organisations. Get one with [`Client::organizations`].
+#[derive(Debug, Clone, Copy)]
+pub struct Organizations<'a> {
+    pub(crate) client: &'a Client,
+}
+
+impl Organizations<'_> {
+    /// Lists the organisations the API key reaches (`GET /organizations`): one for an
+    /// administrator's key of one organisation, each managed organisation for a
+    /// multi-tenant (MSP) key.
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// for org in jc.organizations().list().all().await? {
+    ///     println!("{} {:?}", org.id, org.display_name);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn list(&self) -> V1List<Organization> {
+        V1List::new(self.client, "/organizations", "/organizations")
     }
 }
 

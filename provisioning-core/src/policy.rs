@@ -2,7 +2,7 @@
 //!
 //! | rule (seed workflows 002, 003, 004) | option | default |
 //! |---|---|---|
-//! | only objects the engine owns (its externalId issuer mark) or adopts are changed | [`Policy::issuer`] | `identity-provisioning` |
+//! | only objects the engine owns (its externalId issuer mark) or adopts are changed | [`Policy::issuer`] | `identity-provisioning` ([`DEFAULT_ISSUER`]; the `provision` command derives one per source) |
 //! | group management can be turned off: groups and memberships are then left as they are | [`Policy::manage_groups`] | on |
 //! | empty groups are not created | [`Policy::create_empty_groups`] | off |
 //! | an existing target group with the same name is taken over | [`Policy::adopt_existing_groups`] | on |
@@ -31,8 +31,67 @@ use wildmatch::WildMatch;
 use crate::mapping::AttributeMapping;
 use crate::util::fold;
 
-/// The issuer written into the external ids of the objects the engine creates or adopts.
+/// The issuer written into the external ids of the objects the engine creates or adopts,
+/// when nothing else is chosen.
+///
+/// One issuer per source directory: two syncs writing into one target under the same
+/// issuer each see the other's objects as their own, and deprovision them. The `provision`
+/// command therefore derives its default from the source (`jumpcloud:<org id>`,
+/// `okta:<host>`); this constant was its default before, and marks written then carry it —
+/// set `issuer = "identity-provisioning"` in `[policy]` to keep managing them.
 pub const DEFAULT_ISSUER: &str = "identity-provisioning";
+
+/// Why an issuer chosen in configuration cannot be used. See [`check_configured_issuer`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IssuerError {
+    /// Empty (or only whitespace).
+    #[error(
+        "is empty; expected a name for this sync, such as \"jumpcloud-acme\", or leave it out to derive one from the source"
+    )]
+    Empty,
+    /// Contains `:`, which the derived issuers (`jumpcloud:<org id>`) use.
+    #[error(
+        "contains ':', which is reserved for the issuers derived from the source (jumpcloud:<org id>, okta:<host>); use another separator, such as '-', or leave it out"
+    )]
+    Colon,
+    /// Contains whitespace or a control character.
+    #[error(
+        "contains whitespace or a control character ({0:?}); use letters, digits, '-', '_' or '.'"
+    )]
+    Whitespace(char),
+}
+
+/// Checks an issuer chosen in configuration (`[policy] issuer`): non-empty, no `:` (reserved
+/// for the issuers derived from the source, `jumpcloud:<org id>` and `okta:<host>`), and
+/// no whitespace or control characters (it is written into external ids and compared
+/// exactly).
+///
+/// # Errors
+///
+/// An [`IssuerError`] saying what is wrong and what to do.
+///
+/// ```
+/// use provisioning_core::policy::{check_configured_issuer, IssuerError, DEFAULT_ISSUER};
+///
+/// assert!(check_configured_issuer(DEFAULT_ISSUER).is_ok());
+/// assert!(check_configured_issuer("jumpcloud-acme").is_ok());
+/// assert_eq!(check_configured_issuer(""), Err(IssuerError::Empty));
+/// assert_eq!(check_configured_issuer("jumpcloud:acme"), Err(IssuerError::Colon));
+/// assert_eq!(check_configured_issuer("acme sync"), Err(IssuerError::Whitespace(' ')));
+/// ```
+pub fn check_configured_issuer(issuer: &str) -> Result<(), IssuerError> {
+    if issuer.trim().is_empty() {
+        return Err(IssuerError::Empty);
+    }
+    if issuer.contains(':') {
+        return Err(IssuerError::Colon);
+    }
+    if let Some(c) = issuer.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(IssuerError::Whitespace(c));
+    }
+    Ok(())
+}
 
 /// What happens to a target user that no longer belongs at the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -187,7 +246,9 @@ pub enum AdoptedMembers {
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Policy {
-    /// The ownership mark written into external ids.
+    /// The ownership mark written into external ids: one per source directory, or two
+    /// syncs into one target deprovision each other's objects. A configured issuer is
+    /// checked with [`check_configured_issuer`].
     pub issuer: String,
     /// Sync groups and memberships; off leaves them untouched and syncs users only.
     pub manage_groups: bool,

@@ -18,7 +18,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::connector::ErrorClass;
-use crate::plan::{Operation, Plan, Ref};
+use crate::plan::{Operation, Plan, Ref, SkipReason};
+use crate::policy::DEFAULT_ISSUER;
 
 /// How one change ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -229,11 +230,34 @@ pub fn render_plan(plan: &Plan) -> String {
         for s in &plan.skipped {
             let _ = writeln!(out, "  - {}: {}", s.subject, s.reason);
         }
+        let old_marks = plan.skipped.iter().any(|s| {
+            matches!(&s.reason, SkipReason::OwnedByOtherIssuer { issuer } if issuer == DEFAULT_ISSUER)
+        });
+        if old_marks {
+            let _ = writeln!(out, "{}", old_default_hint());
+        }
     }
     if let Some(abort) = &plan.abort {
         let _ = writeln!(out, "\nABORTED, this plan will not be applied: {abort}");
     }
     out
+}
+
+/// The note under a plan's skips when some are marked with [`DEFAULT_ISSUER`], the issuer
+/// the `provision` command wrote before it derived one per source: those objects are most
+/// likely this tool's own, from before an upgrade.
+///
+/// ```
+/// let hint = provisioning_core::report::old_default_hint();
+/// assert!(hint.contains(r#"issuer = "identity-provisioning""#));
+/// ```
+pub fn old_default_hint() -> String {
+    format!(
+        "  Note: objects marked {DEFAULT_ISSUER:?} carry the ownership issuer this tool used by \
+         default before it derived one per source (jumpcloud:<org id>, okta:<host>). If this \
+         sync created them, set `issuer = \"{DEFAULT_ISSUER}\"` in [policy] to keep managing \
+         them (see \"Upgrading: the ownership issuer\" in docs/provision.md)."
+    )
 }
 
 /// Renders a report: one line per change that was not simply written, the counts, the

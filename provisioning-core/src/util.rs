@@ -11,7 +11,65 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// The key names are compared by: after Unicode NFC normalisation (an NFD "é" from one
 /// directory is the NFC "é" of another) and case-insensitively, as SCIM and the Identity
 /// Store compare userNames and group names.
+///
+/// Case folding is Rust's `to_lowercase` (Unicode's default lowercase mapping, without
+/// locale rules). So the Turkish dotted capital "İ" (U+0130) folds to "i̇" ("i" followed by
+/// U+0307, combining dot above): it matches "i̇" however that is composed, but **not** a
+/// plain "i" or "I"; and the dotless "ı" (U+0131) matches neither. Names differing only so
+/// are different names to the engine.
 pub(crate) fn fold(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     s.nfc().collect::<String>().to_lowercase()
+}
+
+/// The spellings a target lookup by name asks for: `s` as given, then its NFC and its NFD
+/// forms, each once. A server comparing names byte for byte finds a name stored in either
+/// normalisation form; the caller then keeps only candidates whose [`fold`] equals the
+/// wanted one, since servers differ in how (and whether) they ignore case.
+pub(crate) fn spellings(s: &str) -> Vec<String> {
+    use unicode_normalization::UnicodeNormalization;
+    let mut out = vec![s.to_owned()];
+    for form in [s.nfc().collect::<String>(), s.nfd().collect::<String>()] {
+        if !out.contains(&form) {
+            out.push(form);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NFC: &str = "Ren\u{e9}e"; // "Renée", é precomposed
+    const NFD: &str = "Rene\u{301}e"; // e + combining acute
+
+    #[test]
+    fn nfc_nfd_and_case_variants_fold_alike() {
+        assert_ne!(NFC, NFD);
+        assert_eq!(fold(NFC), fold(NFD));
+        assert_eq!(fold("RENE\u{301}E"), fold(NFC));
+    }
+
+    #[test]
+    fn the_turkish_dotted_capital_i_folds_to_i_with_a_dot_not_to_i() {
+        assert_eq!(fold("\u{130}"), "i\u{307}");
+        assert_eq!(fold("\u{130}stanbul"), fold("i\u{307}stanbul"));
+        assert_ne!(fold("\u{130}stanbul"), fold("istanbul"));
+        assert_ne!(fold("\u{130}stanbul"), fold("Istanbul"));
+        assert_ne!(
+            fold("\u{131}stanbul"),
+            fold("istanbul"),
+            "dotless ı is its own letter"
+        );
+    }
+
+    #[test]
+    fn spellings_are_the_given_name_then_its_other_forms_once() {
+        assert_eq!(spellings("ada"), ["ada"]);
+        assert_eq!(spellings(NFC), [NFC, NFD]);
+        assert_eq!(spellings(NFD), [NFD, NFC]);
+        // U+0130 is its own NFC form; its NFD form is I + combining dot.
+        assert_eq!(spellings("\u{130}"), ["\u{130}", "I\u{307}"]);
+    }
 }

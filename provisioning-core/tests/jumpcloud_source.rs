@@ -403,3 +403,43 @@ async fn staged_and_unknown_states_are_read_as_holds_and_the_planner_skips_them(
         plan.changes
     );
 }
+
+/// JumpCloud answers a group created without a description with `"description": ""`; the
+/// engine holds that as no description, or every plan against a target that stores none
+/// (the Identity Store refuses an empty one) would repeat an update.
+#[tokio::test]
+async fn a_group_without_a_description_reads_as_none() {
+    let fake = FakeJumpCloud::start().await;
+    let ada = fake.add_user(NewSystemUser::new("ada", "ada@example.com").names("Ada", "Lovelace"));
+    let bare = fake.add_group("Engineering");
+    let blank = fake.add_group_described("Research", "  ");
+    let described = fake.add_group_described("Finance", "Pays the bills");
+    for group in [&bare, &blank, &described] {
+        fake.add_member(group, &ada);
+    }
+    let raw = fake.client().user_groups().get(&bare).await.unwrap();
+    assert_eq!(
+        raw.description.as_deref(),
+        Some(""),
+        "the fake answers as JumpCloud does"
+    );
+
+    let source = JumpCloudSource::new(fake.client());
+    let scope = Scope::Groups(vec![
+        "Engineering".into(),
+        "Research".into(),
+        "Finance".into(),
+    ]);
+    let read = source.read(&scope).await.unwrap();
+    let description = |name: &str| {
+        read.groups
+            .iter()
+            .find(|g| g.display_name == name)
+            .unwrap_or_else(|| panic!("{name} missing"))
+            .description
+            .clone()
+    };
+    assert_eq!(description("Engineering"), None);
+    assert_eq!(description("Research"), None);
+    assert_eq!(description("Finance").as_deref(), Some("Pays the bills"));
+}

@@ -516,3 +516,169 @@ async fn a_failed_adoption_keeps_no_member() {
     target.write(&adopt(&["u1", "u2"])).await.unwrap_err();
     assert!(target.read().await.unwrap().kept_memberships.is_empty());
 }
+
+/// The names of the Unicode lookups: "Renée" with a precomposed é (NFC) and with e + U+0301
+/// (NFD), and the Turkish dotted capital İ.
+const RENEE_NFC: &str = "ren\u{e9}e@example.com";
+const RENEE_NFD: &str = "rene\u{301}e@example.com";
+
+/// Answers `filter` with `resources` (and counts the request).
+async fn answer(server: &MockServer, resource: &str, filter: &str, resources: Value) {
+    let n = resources.as_array().unwrap().len();
+    Mock::given(method("GET"))
+        .and(path(format!("/scim/v2/{resource}")))
+        .and(query_param("filter", filter))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalResults": n, "startIndex": 1, "itemsPerPage": n, "Resources": resources
+        })))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn find_user_asks_for_the_other_normalisation_form_when_the_first_misses() {
+    let (server, target) = setup(Profile::Generic).await;
+    // A server comparing bytes: the NFD name is found only by its NFD spelling.
+    answer(
+        &server,
+        "Users",
+        &format!("userName eq \"{RENEE_NFC}\""),
+        json!([]),
+    )
+    .await;
+    answer(
+        &server,
+        "Users",
+        &format!("userName eq \"{RENEE_NFD}\""),
+        json!([{"id": "u1", "userName": RENEE_NFD}]),
+    )
+    .await;
+    let found = target
+        .find_user(RENEE_NFC)
+        .await
+        .unwrap()
+        .expect("found by its NFD spelling");
+    assert_eq!(
+        (found.id.as_str(), found.user_name.as_str()),
+        ("u1", RENEE_NFD)
+    );
+
+    // And the other way round: an NFD source name, an NFC target name.
+    server.reset().await;
+    answer(
+        &server,
+        "Users",
+        &format!("userName eq \"{RENEE_NFD}\""),
+        json!([]),
+    )
+    .await;
+    answer(
+        &server,
+        "Users",
+        &format!("userName eq \"{RENEE_NFC}\""),
+        json!([{"id": "u2", "userName": RENEE_NFC}]),
+    )
+    .await;
+    assert_eq!(target.find_user(RENEE_NFD).await.unwrap().unwrap().id, "u2");
+}
+
+#[tokio::test]
+async fn find_user_keeps_case_variants_and_drops_candidates_whose_folded_name_differs() {
+    let (server, target) = setup(Profile::Generic).await;
+    // A case-insensitive server answers a case variant of the NFC spelling: one request.
+    answer(
+        &server,
+        "Users",
+        &format!("userName eq \"{RENEE_NFC}\""),
+        json!([{"id": "u1", "userName": "REN\u{c9}E@example.com"}]),
+    )
+    .await;
+    assert_eq!(target.find_user(RENEE_NFC).await.unwrap().unwrap().id, "u1");
+
+    // A loose server (or one folding İ to i) answers names the engine holds for different
+    // ones: İ folds to i + U+0307, never to a plain i or I, nor to the dotless ı.
+    server.reset().await;
+    let loose = json!([
+        {"id": "u2", "userName": "istanbul@example.com"},
+        {"id": "u3", "userName": "Istanbul@example.com"},
+        {"id": "u4", "userName": "\u{131}stanbul@example.com"}
+    ]);
+    answer(
+        &server,
+        "Users",
+        "userName eq \"\u{130}stanbul@example.com\"",
+        loose.clone(),
+    )
+    .await;
+    answer(
+        &server,
+        "Users",
+        "userName eq \"I\u{307}stanbul@example.com\"",
+        loose,
+    )
+    .await;
+    assert_eq!(
+        target
+            .find_user("\u{130}stanbul@example.com")
+            .await
+            .unwrap(),
+        None,
+        "never an object whose folded name differs"
+    );
+
+    // The dotted i, however composed, is the same name.
+    server.reset().await;
+    answer(
+        &server,
+        "Users",
+        "userName eq \"\u{130}stanbul@example.com\"",
+        json!([{"id": "u5", "userName": "i\u{307}stanbul@example.com"}]),
+    )
+    .await;
+    assert_eq!(
+        target
+            .find_user("\u{130}stanbul@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        "u5"
+    );
+}
+
+#[tokio::test]
+async fn find_group_matches_folded_names_in_either_normalisation_form() {
+    let (server, target) = setup(Profile::Generic).await;
+    let (nfc, nfd) = ("Caf\u{e9} Staff", "Cafe\u{301} Staff");
+    answer(
+        &server,
+        "Groups",
+        &format!("displayName eq \"{nfc}\""),
+        json!([]),
+    )
+    .await;
+    answer(
+        &server,
+        "Groups",
+        &format!("displayName eq \"{nfd}\""),
+        json!([{"id": "g1", "displayName": "CAFE\u{301} STAFF"}]),
+    )
+    .await;
+    let found = target
+        .find_group(nfc)
+        .await
+        .unwrap()
+        .expect("found, case aside");
+    assert_eq!(found.id, "g1");
+
+    server.reset().await;
+    answer(
+        &server,
+        "Groups",
+        "displayName eq \"Ops\"",
+        json!([{"id": "g2", "displayName": "Ops-2"}]),
+    )
+    .await;
+    assert_eq!(target.find_group("Ops").await.unwrap(), None);
+}

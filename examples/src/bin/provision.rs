@@ -129,7 +129,7 @@ async fn execute(cli: Cli) -> Result<Outcome> {
             provisioning_examples::provision::sandbox::SANDBOX_STORE_ID,
             provisioning_examples::provision::sandbox::SANDBOX_CONFIG
         );
-        (&sandbox.connected, &sandbox.config.policy)
+        (&sandbox.connected, &sandbox.connected.policy)
     } else {
         let path = cli
             .config
@@ -137,8 +137,8 @@ async fn execute(cli: Cli) -> Result<Outcome> {
             .unwrap_or_else(|| PathBuf::from("provision.toml"));
         let config = Config::load(&path)?;
         let connected = connect(&config, &path).await?;
-        loaded = (connected, config);
-        (&loaded.0, &loaded.1.policy)
+        loaded = connected;
+        (&loaded, &loaded.policy)
     };
     let outcome = match cli.command {
         // Without a command only the sandbox gets here (checked first): its tour.

@@ -40,7 +40,7 @@ use std::path::{Path, PathBuf};
 use provisioning_core::connectors::scim::Profile;
 use provisioning_core::connectors::secrets::SecretRef;
 use provisioning_core::model::Scope;
-use provisioning_core::policy::Policy;
+use provisioning_core::policy::{Policy, check_configured_issuer};
 use serde::Deserialize;
 
 /// A parsed and checked configuration. See the [module documentation](self).
@@ -58,6 +58,39 @@ pub struct Config {
     /// AWS access, for the Identity Store target and SSM secrets.
     #[serde(default)]
     pub aws: AwsConfig,
+    /// Whether `[policy] issuer` was set (otherwise [`Config::issuer`] derives it).
+    #[serde(skip)]
+    issuer_configured: bool,
+}
+
+/// Where the sync's ownership issuer ([`Policy::issuer`]) comes from. See
+/// [`Config::issuer`].
+///
+/// ```
+/// use provisioning_examples::provision::config::{Config, Issuer};
+///
+/// let config = Config::parse(r#"
+///     [source.okta]
+///     org_url = "https://example.okta.com"
+///     token = { env = "OKTA_TOKEN" }
+///     groups = ["aws-admins"]
+///     [target.identity_store]
+/// "#)?;
+/// assert_eq!(config.issuer(), Issuer::Derived("okta:example.okta.com".into()));
+/// # Ok::<(), provisioning_examples::provision::config::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Issuer {
+    /// `[policy] issuer`, as configured (and checked).
+    Configured(String),
+    /// Derived from the source's configuration: `jumpcloud:<org_id>` or `okta:<host of
+    /// org_url>`.
+    Derived(String),
+    /// JumpCloud without `org_id`: `jumpcloud:<id>` of the organisation the API key
+    /// belongs to, which only JumpCloud knows (`GET /api/organizations`, asked when
+    /// connecting; see [`connect`](super::connect::connect)).
+    JumpCloudOrganization,
 }
 
 /// The source directory: one table, `[source.jumpcloud]` or `[source.okta]`.
@@ -255,8 +288,64 @@ impl Config {
                 line: line_of(inner.span()),
             }
         })?;
+        let mut config = config;
+        // `Policy` fills a missing issuer with its default; whether the file set one is only
+        // visible in the document itself.
+        config.issuer_configured = toml::from_str::<toml::Table>(text)
+            .ok()
+            .and_then(|doc| doc.get("policy")?.get("issuer").cloned())
+            .is_some();
         config.check()?;
+        if let Issuer::Derived(issuer) = config.issuer() {
+            config.policy.issuer = issuer;
+        }
         Ok(config)
+    }
+
+    /// Where the ownership issuer comes from. Set in `[policy] issuer`, it is that value;
+    /// otherwise it names the source directory, so that two syncs into one target (two
+    /// JumpCloud organisations, or JumpCloud and Okta) never take each other's objects
+    /// for their own: `jumpcloud:<org_id>` when `org_id` is configured, `okta:<host of
+    /// org_url>` for Okta, and for JumpCloud without `org_id` the id of the key's
+    /// organisation, asked from JumpCloud when connecting.
+    ///
+    /// [`Config::parse`] already writes a derived issuer into [`Config::policy`]; the
+    /// JumpCloud organisation's is written by [`connect`](super::connect::connect) into
+    /// [`Connected::policy`](super::connect::Connected::policy).
+    ///
+    /// ```
+    /// use provisioning_examples::provision::config::{Config, Issuer};
+    ///
+    /// let base = "[source.jumpcloud]\napi_key = { env = \"K\" }\ngroups = [\"Eng\"]\n";
+    /// let with_org = Config::parse(&format!("{base}org_id = \"5f3a1b2c3d4e5f6a7b8c9d0e\"\n[target.identity_store]\n"))?;
+    /// assert_eq!(with_org.issuer(), Issuer::Derived("jumpcloud:5f3a1b2c3d4e5f6a7b8c9d0e".into()));
+    /// assert_eq!(with_org.policy.issuer, "jumpcloud:5f3a1b2c3d4e5f6a7b8c9d0e");
+    ///
+    /// let without = Config::parse(&format!("{base}[target.identity_store]\n"))?;
+    /// assert_eq!(without.issuer(), Issuer::JumpCloudOrganization);
+    ///
+    /// let chosen = Config::parse(&format!("{base}[target.identity_store]\n[policy]\nissuer = \"identity-provisioning\"\n"))?;
+    /// assert_eq!(chosen.issuer(), Issuer::Configured("identity-provisioning".into()));
+    /// # Ok::<(), provisioning_examples::provision::config::ConfigError>(())
+    /// ```
+    pub fn issuer(&self) -> Issuer {
+        if self.issuer_configured {
+            return Issuer::Configured(self.policy.issuer.clone());
+        }
+        match &self.source {
+            SourceConfig::Jumpcloud(jc) => match jc.org_id.as_deref().map(str::trim) {
+                Some(org) if !org.is_empty() => Issuer::Derived(format!("jumpcloud:{org}")),
+                _ => Issuer::JumpCloudOrganization,
+            },
+            SourceConfig::Okta(okta) => {
+                // Checked by `check`: an http(s) URL with a host.
+                let host = url::Url::parse(&okta.org_url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+                    .unwrap_or_default();
+                Issuer::Derived(format!("okta:{host}"))
+            }
+        }
     }
 
     /// The checks a type cannot express.
@@ -300,6 +389,25 @@ impl Config {
                     ));
                 }
             }
+        }
+        if self.issuer_configured
+            && let Err(err) = check_configured_issuer(&self.policy.issuer)
+        {
+            return Err(invalid(
+                "policy.issuer",
+                format!("{:?} {err}", self.policy.issuer),
+            ));
+        }
+        if let SourceConfig::Jumpcloud(jc) = &self.source
+            && let Some(org) = &jc.org_id
+            && (org.trim().is_empty() || org.contains(|c: char| c == ':' || c.is_whitespace()))
+        {
+            return Err(invalid(
+                "source.jumpcloud.org_id",
+                format!(
+                    "is {org:?}; expected the organisation's id (24 hexadecimal digits), or leave it out"
+                ),
+            ));
         }
         let guard = &self.policy.deletion_guard;
         if !(0.0..=100.0).contains(&guard.max_percent) {
@@ -399,6 +507,81 @@ mod tests {
         assert_eq!(config.policy, Policy::default());
         assert_eq!(config.scope(), Scope::Application("AWS SSO".into()));
         assert!(!config.uses_ssm());
+    }
+
+    #[test]
+    fn the_default_issuer_names_the_source() {
+        let with_org = JC_TO_STORE.replace(
+            "application = \"AWS SSO\"",
+            "application = \"AWS SSO\"\norg_id = \"5f3a1b2c3d4e5f6a7b8c9d0e\"",
+        );
+        let config = Config::parse(&with_org).unwrap();
+        assert_eq!(
+            config.issuer(),
+            Issuer::Derived("jumpcloud:5f3a1b2c3d4e5f6a7b8c9d0e".into())
+        );
+        assert_eq!(config.policy.issuer, "jumpcloud:5f3a1b2c3d4e5f6a7b8c9d0e");
+
+        // Two organisations: two issuers, so neither sync takes the other's users for its own.
+        let other = Config::parse(&with_org.replace("5f3a", "6a4b")).unwrap();
+        assert_ne!(config.policy.issuer, other.policy.issuer);
+
+        // Without an org id, only JumpCloud knows the organisation: asked when connecting.
+        assert_eq!(
+            Config::parse(JC_TO_STORE).unwrap().issuer(),
+            Issuer::JumpCloudOrganization
+        );
+
+        let okta = r#"
+            [source.okta]
+            org_url = "https://Example.okta.com/"
+            token = { env = "OKTA_TOKEN" }
+            groups = ["aws-admins"]
+            [target.identity_store]
+        "#;
+        let config = Config::parse(okta).unwrap();
+        assert_eq!(config.policy.issuer, "okta:example.okta.com");
+    }
+
+    #[test]
+    fn a_configured_issuer_is_kept_and_checked() {
+        let with = |issuer: &str| {
+            let quoted = toml::Value::String(issuer.into()).to_string();
+            format!("{JC_TO_STORE}\n[policy]\nissuer = {quoted}\n").replace(
+                "application = \"AWS SSO\"",
+                "application = \"AWS SSO\"\norg_id = \"5f3a1b2c3d4e5f6a7b8c9d0e\"",
+            )
+        };
+        // The old default, kept on purpose by an existing deployment.
+        let config = Config::parse(&with("identity-provisioning")).unwrap();
+        assert_eq!(
+            config.issuer(),
+            Issuer::Configured("identity-provisioning".into())
+        );
+        assert_eq!(config.policy.issuer, "identity-provisioning");
+
+        for (bad, says) in [
+            ("", "is empty"),
+            ("  ", "is empty"),
+            ("jumpcloud:acme", "':'"),
+            ("acme sync", "whitespace"),
+            ("acme\tsync", "whitespace"),
+            ("acme\u{7}", "control"),
+        ] {
+            let err = error(&with(bad));
+            assert_eq!(err.field, "policy.issuer", "{bad:?}: {err}");
+            assert!(err.message.contains(says), "{bad:?}: {err}");
+            assert!(
+                err.message.contains("use ") || err.message.contains("expected"),
+                "says what to do: {err}"
+            );
+        }
+
+        let err = error(&JC_TO_STORE.replace(
+            "application = \"AWS SSO\"",
+            "application = \"AWS SSO\"\norg_id = \"\"",
+        ));
+        assert_eq!(err.field, "source.jumpcloud.org_id", "{err}");
     }
 
     #[test]

@@ -26,8 +26,9 @@ use provisioning_core::connectors::scim::ScimTarget;
 use provisioning_core::connectors::scim::client::ScimClient;
 use provisioning_core::connectors::secrets::SecretRef;
 use provisioning_core::model::Scope;
+use provisioning_core::policy::Policy;
 
-use super::config::{AwsConfig, Config, SourceConfig, TargetConfig};
+use super::config::{AwsConfig, Config, Issuer, SourceConfig, TargetConfig};
 
 /// A source and a target ready for a sync, with how to name them in output.
 pub struct Connected {
@@ -43,6 +44,9 @@ pub struct Connected {
     pub target_label: String,
     /// The JumpCloud client, when the source is JumpCloud (for `provision import`).
     pub jumpcloud: Option<jumpcloud_api::Client>,
+    /// The configuration's policy with its issuer settled ([`Config::issuer`]): the policy
+    /// to plan with.
+    pub policy: Policy,
 }
 
 impl std::fmt::Debug for Connected {
@@ -51,6 +55,7 @@ impl std::fmt::Debug for Connected {
             .field("source", &self.source_label)
             .field("scope", &self.scope)
             .field("target", &self.target_label)
+            .field("issuer", &self.policy.issuer)
             .finish_non_exhaustive()
     }
 }
@@ -109,6 +114,7 @@ pub async fn connect(config: &Config, config_path: &Path) -> Result<Connected> {
     let ssm = aws.as_ref().map(SdkParameters::new);
     let ssm = ssm.as_ref().map(|p| p as &dyn Parameters);
 
+    let mut policy = config.policy.clone();
     let mut jumpcloud = None;
     let (source, source_label): (Box<dyn Source>, String) = match &config.source {
         SourceConfig::Jumpcloud(jc) => {
@@ -129,6 +135,9 @@ pub async fn connect(config: &Config, config_path: &Path) -> Result<Connected> {
                     format!("JumpCloud, groups {:?}", groups.as_deref().unwrap_or(&[]))
                 }
             };
+            if config.issuer() == Issuer::JumpCloudOrganization {
+                policy.issuer = jumpcloud_issuer(&client).await?;
+            }
             jumpcloud = Some(client.clone());
             (Box::new(JumpCloudSource::new(client)), label)
         }
@@ -162,7 +171,7 @@ pub async fn connect(config: &Config, config_path: &Path) -> Result<Connected> {
             let mut target =
                 IdentityStoreTarget::new(Arc::new(SdkIdentityStore::new(aws, &store_id)), record);
             if store.external_id_marks {
-                target = target.with_external_id_marks(config.policy.issuer.clone());
+                target = target.with_external_id_marks(policy.issuer.clone());
             }
             (Box::new(target), format!("Identity Store {store_id}"))
         }
@@ -199,7 +208,48 @@ pub async fn connect(config: &Config, config_path: &Path) -> Result<Connected> {
         source_label,
         target_label,
         jumpcloud,
+        policy,
     })
+}
+
+/// The default issuer of a JumpCloud source configured without `org_id`:
+/// `jumpcloud:<id>` of the one organisation the API key reaches (v1 `GET /api/organizations`,
+/// one call). An administrator's key belongs to one organisation; a multi-tenant (MSP) key
+/// lists several, and then `org_id` must say which one is synced.
+///
+/// The organisation id is JumpCloud's own, stable name for the directory; it is never
+/// derived from the key (a rotated key would orphan every object) or from the base URL
+/// (every organisation shares `console.jumpcloud.com`).
+///
+/// # Errors
+///
+/// When JumpCloud cannot be asked, or the key reaches no organisation or several; the
+/// message says to set `source.jumpcloud.org_id` or `policy.issuer`.
+///
+/// ```no_run
+/// # async fn demo(jc: jumpcloud_api::Client) -> anyhow::Result<()> {
+/// let issuer = provisioning_examples::provision::connect::jumpcloud_issuer(&jc).await?;
+/// assert!(issuer.starts_with("jumpcloud:"));
+/// # Ok(()) }
+/// ```
+pub async fn jumpcloud_issuer(client: &jumpcloud_api::Client) -> Result<String> {
+    let orgs = client.organizations().list().all().await.context(
+        "asking JumpCloud which organisation the API key belongs to, for the default \
+         ownership issuer (GET /api/organizations); set `source.jumpcloud.org_id` or \
+         `policy.issuer` to skip this",
+    )?;
+    match orgs.as_slice() {
+        [org] if !org.id.as_str().is_empty() => Ok(format!("jumpcloud:{}", org.id)),
+        [] | [_] => anyhow::bail!(
+            "JumpCloud lists no organisation for this API key, so the default ownership issuer \
+             cannot name it; set `source.jumpcloud.org_id` (or `policy.issuer`)"
+        ),
+        many => anyhow::bail!(
+            "the JumpCloud API key reaches {} organisations (a multi-tenant key); set \
+             `source.jumpcloud.org_id` to the one to sync",
+            many.len()
+        ),
+    }
 }
 
 fn open_record(

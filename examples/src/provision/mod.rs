@@ -18,7 +18,8 @@
 //!
 //! let config = Config::load("provision.toml".as_ref())?;
 //! let connected = connect(&config, "provision.toml".as_ref()).await?;
-//! let outcome = run::plan(&connected, &config.policy, None, false).await?;
+//! // The policy to plan with: the configuration's, with its issuer settled.
+//! let outcome = run::plan(&connected, &connected.policy, None, false).await?;
 //! print!("{}", outcome.human);
 //! # Ok(()) }
 //! ```

@@ -38,7 +38,7 @@ use provisioning_core::connectors::ownership::OwnershipRecord;
 use serde_json::json;
 
 use super::config::Config;
-use super::connect::Connected;
+use super::connect::{Connected, jumpcloud_issuer};
 
 /// The configuration the sandbox stands for: JumpCloud's `AWS SSO` application to an
 /// Identity Store, with the default policy.
@@ -95,6 +95,9 @@ impl Sandbox {
             .context("seeding the sandbox's identity store")?;
 
         let config = Config::parse(SANDBOX_CONFIG).context("the sandbox configuration")?;
+        // As `connect` does for a JumpCloud source without an org id: the key's organisation.
+        let mut policy = config.policy.clone();
+        policy.issuer = jumpcloud_issuer(&jumpcloud.client()).await?;
         let connected = Connected {
             source: Box::new(JumpCloudSource::new(jumpcloud.client())),
             scope: config.scope(),
@@ -108,6 +111,7 @@ impl Sandbox {
             ),
             target_label: format!("Identity Store (sandbox) {SANDBOX_STORE_ID}"),
             jumpcloud: Some(jumpcloud.client()),
+            policy,
         };
         Ok(Self {
             jumpcloud,

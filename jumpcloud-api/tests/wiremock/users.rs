@@ -207,3 +207,28 @@ async fn applications_are_listed_and_fetched_and_member_of_reads_the_v2_graph() 
         .unwrap();
     assert!(groups[0].is_direct());
 }
+
+#[tokio::test]
+async fn organizations_are_listed_without_the_org_id_header() {
+    let (server, jc) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/api/organizations"))
+        .and(header("x-api-key", KEY))
+        .respond_with(|req: &wiremock::Request| {
+            // JumpCloud answers 403 when this route carries x-org-id.
+            if req.headers.contains_key("x-org-id") {
+                return ResponseTemplate::new(403).set_body_json(json!({"message": "Forbidden"}));
+            }
+            ResponseTemplate::new(200).set_body_json(json!({
+                "totalCount": 1,
+                "results": [{"_id": "5f3a1b2c3d4e5f6a7b8c9d0e", "displayName": "Acme", "logoUrl": ""}]
+            }))
+        })
+        .expect(1)
+        .mount(&server)
+        .await;
+    let orgs = jc.organizations().list().all().await.unwrap();
+    assert_eq!(orgs.len(), 1);
+    assert_eq!(orgs[0].id.as_str(), "5f3a1b2c3d4e5f6a7b8c9d0e");
+    assert_eq!(orgs[0].display_name.as_deref(), Some("Acme"));
+}

@@ -57,6 +57,54 @@ use crate::connectors::ownership::{Kind, OwnershipRecord};
 use crate::mapping::TargetField;
 use crate::model::{Email, ExternalId, Group, Membership, Phone, Snapshot, User};
 use crate::plan::Operation;
+use crate::util::{fold, spellings};
+
+/// The longest group description the Identity Store accepts (`Description`: 1–1,024
+/// characters). A longer one is cut to fit — see [`fit_description`] — rather than refused,
+/// which would leave the group, and every membership in it, unsynced.
+pub const MAX_GROUP_DESCRIPTION: usize = 1024;
+
+/// A group description as the Identity Store can store it: `None` when blank (the API
+/// refuses an empty `Description`), otherwise cut at a character boundary to at most
+/// [`MAX_GROUP_DESCRIPTION`] UTF-16 code units — which is also at most that many
+/// characters, so it fits whichever way the service counts.
+///
+/// ```
+/// use provisioning_core::connectors::identity_store::{fit_description, MAX_GROUP_DESCRIPTION};
+///
+/// assert_eq!(fit_description(Some("")), None);
+/// assert_eq!(fit_description(Some("  ")), None);
+/// assert_eq!(fit_description(Some("Builds the product")).as_deref(), Some("Builds the product"));
+/// let long = "é".repeat(MAX_GROUP_DESCRIPTION + 5);
+/// assert_eq!(fit_description(Some(&long)).unwrap().chars().count(), MAX_GROUP_DESCRIPTION);
+/// let emoji = "🦀".repeat(MAX_GROUP_DESCRIPTION); // two UTF-16 units each
+/// assert_eq!(fit_description(Some(&emoji)).unwrap().chars().count(), MAX_GROUP_DESCRIPTION / 2);
+/// ```
+pub fn fit_description(text: Option<&str>) -> Option<String> {
+    let text = text.filter(|t| !t.trim().is_empty())?;
+    let mut units = 0;
+    let end = text
+        .char_indices()
+        .find(|(_, c)| {
+            units += c.len_utf16();
+            units > MAX_GROUP_DESCRIPTION
+        })
+        .map_or(text.len(), |(at, _)| at);
+    if end < text.len() {
+        tracing::warn!(
+            length = text.chars().count(),
+            max = MAX_GROUP_DESCRIPTION,
+            "a group description longer than the Identity Store accepts was cut to fit"
+        );
+    }
+    Some(text[..end].to_owned())
+}
+
+/// An optional user attribute as the Identity Store can take it: absent when blank (every
+/// string attribute of the API has a minimum length of 1).
+fn present(text: Option<&str>) -> Option<String> {
+    text.filter(|t| !t.trim().is_empty()).map(str::to_owned)
+}
 
 /// The Identity Store as a [`Target`]. See the [module documentation](self).
 #[derive(Clone)]
@@ -165,7 +213,9 @@ impl IdentityStoreTarget {
             external_id: self.mark(Kind::Group, g.id.as_str(), &g.external_ids),
             id: g.id.0,
             display_name: g.display_name,
-            description: g.description,
+            // Never stored empty by the API; read a blank one (another tool's, or moto's)
+            // as none, as sources are.
+            description: super::non_blank(g.description),
         }
     }
 
@@ -185,7 +235,7 @@ impl IdentityStoreTarget {
 /// The user changes that make the target user match `user` in `fields`.
 fn changes(user: &User, fields: &[TargetField]) -> Result<Vec<UserChange>, ConnectorError> {
     let required = |value: &Option<String>, what: &str| {
-        value.clone().ok_or_else(|| {
+        present(value.as_deref()).ok_or_else(|| {
             ConnectorError::new(
                 ErrorClass::Invalid,
                 format!("the Identity Store requires a {what}; set it at the source"),
@@ -205,10 +255,11 @@ fn changes(user: &User, fields: &[TargetField]) -> Result<Vec<UserChange>, Conne
             TargetField::FamilyName => {
                 UserChange::FamilyName(required(&user.family_name, "family name")?)
             }
-            TargetField::Email => UserChange::Email(user.primary_email().map(str::to_owned)),
-            TargetField::Phone => {
-                UserChange::Phone(user.phone_numbers.first().map(|p| p.value.clone()))
-            }
+            // Blank is absent: the change clears the attribute rather than sending "".
+            TargetField::Email => UserChange::Email(present(user.primary_email())),
+            TargetField::Phone => UserChange::Phone(present(
+                user.phone_numbers.first().map(|p| p.value.as_str()),
+            )),
             // The planner never asks (the status is read-only here).
             TargetField::Active => continue,
             TargetField::Attribute(name) => {
@@ -316,40 +367,57 @@ impl TargetReader for IdentityStoreTarget {
         })
     }
 
+    /// `GetUserId` by `userName` as given, then by its other Unicode normalisation form if
+    /// it differs; each hit is described and kept only if its folded name equals the wanted
+    /// one. Case variants are found as far as the service finds them (IAM Identity Center
+    /// compares `userName` case-insensitively; moto does not).
     async fn find_user(&self, user_name: &str) -> Result<Option<User>, ConnectorError> {
-        let lookup = UserLookup::UserName(user_name.to_owned());
-        let Some(id) = self
-            .store
-            .find_user(&lookup)
-            .await
-            .map_err(class("looking up a user by userName"))?
-        else {
-            return Ok(None);
-        };
-        let user = self
-            .store
-            .describe_user(&id)
-            .await
-            .map_err(class("describing a user"))?;
-        Ok(Some(self.user(user)))
+        let wanted = fold(user_name);
+        for spelling in spellings(user_name) {
+            let lookup = UserLookup::UserName(spelling);
+            let Some(id) = self
+                .store
+                .find_user(&lookup)
+                .await
+                .map_err(class("looking up a user by userName"))?
+            else {
+                continue;
+            };
+            let user = self
+                .store
+                .describe_user(&id)
+                .await
+                .map_err(class("describing a user"))?;
+            if fold(&user.user_name) == wanted {
+                return Ok(Some(self.user(user)));
+            }
+        }
+        Ok(None)
     }
 
+    /// As [`find_user`](Self::find_user), by `displayName` with `GetGroupId`.
     async fn find_group(&self, display_name: &str) -> Result<Option<Group>, ConnectorError> {
-        let lookup = GroupLookup::DisplayName(display_name.to_owned());
-        let Some(id) = self
-            .store
-            .find_group(&lookup)
-            .await
-            .map_err(class("looking up a group by displayName"))?
-        else {
-            return Ok(None);
-        };
-        let group = self
-            .store
-            .describe_group(&id)
-            .await
-            .map_err(class("describing a group"))?;
-        Ok(Some(self.group(group)))
+        let wanted = fold(display_name);
+        for spelling in spellings(display_name) {
+            let lookup = GroupLookup::DisplayName(spelling);
+            let Some(id) = self
+                .store
+                .find_group(&lookup)
+                .await
+                .map_err(class("looking up a group by displayName"))?
+            else {
+                continue;
+            };
+            let group = self
+                .store
+                .describe_group(&id)
+                .await
+                .map_err(class("describing a group"))?;
+            if fold(&group.display_name) == wanted {
+                return Ok(Some(self.group(group)));
+            }
+        }
+        Ok(None)
     }
 }
 
@@ -358,7 +426,10 @@ impl Target for IdentityStoreTarget {
     async fn write(&self, operation: &Operation<String>) -> Result<Applied, ConnectorError> {
         match operation {
             Operation::CreateUser { user, .. } => {
-                let (Some(given), Some(family)) = (&user.given_name, &user.family_name) else {
+                let (Some(given), Some(family)) = (
+                    present(user.given_name.as_deref()),
+                    present(user.family_name.as_deref()),
+                ) else {
                     return Err(ConnectorError::new(
                         ErrorClass::Invalid,
                         format!(
@@ -368,11 +439,11 @@ impl Target for IdentityStoreTarget {
                     ));
                 };
                 let mut new = NewUser::new(&user.user_name, given, family);
-                if let Some(display) = &user.display_name {
-                    new.display_name = display.clone();
+                if let Some(display) = present(user.display_name.as_deref()) {
+                    new.display_name = display;
                 }
-                new.email = user.primary_email().map(str::to_owned);
-                new.phone = user.phone_numbers.first().map(|p| p.value.clone());
+                new.email = present(user.primary_email());
+                new.phone = present(user.phone_numbers.first().map(|p| p.value.as_str()));
                 let created = self
                     .store
                     .create_user(&new, OnConflict::Fail)
@@ -416,11 +487,12 @@ impl Target for IdentityStoreTarget {
                 Ok(Applied::default())
             }
             Operation::CreateGroup { group, .. } => {
+                let description = fit_description(group.description.as_deref());
                 let created = self
                     .store
                     .create_group(
                         &group.display_name,
-                        group.description.as_deref(),
+                        description.as_deref(),
                         OnConflict::Fail,
                     )
                     .await
@@ -443,9 +515,12 @@ impl Target for IdentityStoreTarget {
                     .map_err(class("describing a group"))?;
                 let rename = (current.display_name != group.display_name)
                     .then_some(group.display_name.as_str());
-                let describe = (current.description != group.description)
-                    .then_some(group.description.as_deref())
-                    .flatten();
+                // Only a description to set: a blank one is never sent (the API refuses
+                // ""), and one the store already holds is not sent again.
+                let wanted = fit_description(group.description.as_deref());
+                let describe = wanted.as_deref().filter(|w| {
+                    fit_description(current.description.as_deref()).as_deref() != Some(*w)
+                });
                 if rename.is_some() || describe.is_some() {
                     self.store
                         .update_group(&GroupId(id.clone()), rename, describe)

@@ -386,7 +386,8 @@ impl Source for JumpCloudSource {
                 .map(|g| Group {
                     id: g.id.0.clone(),
                     display_name: g.name.clone(),
-                    description: g.description.clone(),
+                    // JumpCloud sends "" for a group without one.
+                    description: super::non_blank(g.description.clone()),
                     external_id: None,
                 })
                 .collect(),

@@ -9,7 +9,9 @@
 //! follows seed 002's rule.
 
 mod common;
+mod descriptions;
 mod jumpcloud_to_identity_store;
 mod jumpcloud_to_scim;
+mod lookups;
 mod okta_to_identity_store;
 mod scim_to_jumpcloud_import;

@@ -18,7 +18,7 @@ use crate::connectors::ownership::{Kind, OwnershipRecord};
 use crate::mapping::TargetField;
 use crate::model::{Email, ExternalId, Group, Membership, Phone, Snapshot, User};
 use crate::plan::Operation;
-use crate::util::fold;
+use crate::util::{fold, spellings};
 
 /// Membership changes per PATCH request (IAM Identity Center's limit).
 pub const MAX_MEMBER_CHANGES: usize = 100;
@@ -315,36 +315,49 @@ impl TargetReader for ScimTarget {
         })
     }
 
+    /// `userName eq "…"` for the name as given, then for its other Unicode normalisation
+    /// form if it differs (a server comparing bytes finds an NFD name only by its NFD
+    /// spelling). `userName` is `caseExact = false` (RFC 7643 §4.1.1), so servers should
+    /// match case variants, but they differ: whatever a server returns is compared
+    /// client-side with the engine's folding, and a candidate whose folded name differs is
+    /// never returned.
     async fn find_user(&self, user_name: &str) -> Result<Option<User>, ConnectorError> {
-        let found: Vec<ScimUser> = self
-            .client
-            .list(
-                Resource::Users,
-                Some(&eq("userName", user_name)),
-                self.profile.user_paging(),
-            )
-            .await
-            .map_err(connector_error("looking up a user by userName"))?;
-        Ok(found
-            .into_iter()
-            .find(|u| fold(&u.user_name) == fold(user_name))
-            .map(|u| self.user(u)))
+        let wanted = fold(user_name);
+        for spelling in spellings(user_name) {
+            let found: Vec<ScimUser> = self
+                .client
+                .list(
+                    Resource::Users,
+                    Some(&eq("userName", &spelling)),
+                    self.profile.user_paging(),
+                )
+                .await
+                .map_err(connector_error("looking up a user by userName"))?;
+            if let Some(user) = found.into_iter().find(|u| fold(&u.user_name) == wanted) {
+                return Ok(Some(self.user(user)));
+            }
+        }
+        Ok(None)
     }
 
+    /// As [`find_user`](Self::find_user), by `displayName` (also `caseExact = false`).
     async fn find_group(&self, display_name: &str) -> Result<Option<Group>, ConnectorError> {
-        let found: Vec<ScimGroup> = self
-            .client
-            .list(
-                Resource::Groups,
-                Some(&eq("displayName", display_name)),
-                self.profile.group_paging(),
-            )
-            .await
-            .map_err(connector_error("looking up a group by displayName"))?;
-        Ok(found
-            .iter()
-            .find(|g| g.display_name == display_name)
-            .map(|g| self.group(g)))
+        let wanted = fold(display_name);
+        for spelling in spellings(display_name) {
+            let found: Vec<ScimGroup> = self
+                .client
+                .list(
+                    Resource::Groups,
+                    Some(&eq("displayName", &spelling)),
+                    self.profile.group_paging(),
+                )
+                .await
+                .map_err(connector_error("looking up a group by displayName"))?;
+            if let Some(group) = found.iter().find(|g| fold(&g.display_name) == wanted) {
+                return Ok(Some(self.group(group)));
+            }
+        }
+        Ok(None)
     }
 }
 
@@ -495,8 +508,15 @@ fn missing_id() -> ConnectorError {
 
 /// The `externalId` the engine writes is `issuer:id`; a value without a colon was written by
 /// someone else.
+///
+/// Split at the **last** colon: issuers derived from the source contain one
+/// (`jumpcloud:<org id>`, `okta:<host>`), source ids never do — JumpCloud ids are 24
+/// hexadecimal digits (MongoDB ObjectIds) and Okta ids are 20 letters and digits
+/// (`00u1abcd…`). So `jumpcloud:5f3a:abc123` is issuer `jumpcloud:5f3a`, id `abc123`, and a
+/// mark of the old single-word default (`identity-provisioning:abc123`) still reads as it
+/// was written.
 fn parse_external_id(value: &str) -> ExternalId {
-    match value.split_once(':') {
+    match value.rsplit_once(':') {
         Some((issuer, id)) if !issuer.is_empty() => ExternalId::new(issuer, id),
         _ => ExternalId::new("unknown", value),
     }
@@ -579,6 +599,29 @@ mod tests {
         assert_eq!(
             parse_external_id("00u1abcd"),
             ExternalId::new("unknown", "00u1abcd")
+        );
+    }
+
+    #[test]
+    fn an_issuer_with_a_colon_reads_back_as_written() {
+        let mark = ExternalId::new(
+            "jumpcloud:5f3a1b2c3d4e5f6a7b8c9d0e",
+            "5f0c1b2e3d4a5b6c7d8e9f01",
+        );
+        let written = format!("{}:{}", mark.issuer, mark.id);
+        assert_eq!(parse_external_id(&written), mark);
+        assert_eq!(
+            parse_external_id("jumpcloud:5f3a:abc123"),
+            ExternalId::new("jumpcloud:5f3a", "abc123")
+        );
+        assert_eq!(
+            parse_external_id("okta:example.okta.com:00u1abcd2EFGH3ijk4x7"),
+            ExternalId::new("okta:example.okta.com", "00u1abcd2EFGH3ijk4x7")
+        );
+        // Marks written under the old default still read as ours under it.
+        assert_eq!(
+            parse_external_id("identity-provisioning:abc123"),
+            ExternalId::new("identity-provisioning", "abc123")
         );
     }
 }
