@@ -55,8 +55,8 @@ pub struct Capabilities {
     pub user_fields: Option<BTreeSet<TargetField>>,
     /// Whether groups hold a description (SCIM's core Group schema has none).
     pub group_descriptions: bool,
-    /// The most characters a group description may have (the Identity Store: 1,024); a
-    /// longer one is written cut at that length.
+    /// The longest group description, in UTF-16 units (the Identity Store: 1,024); a longer
+    /// one is written cut at a character boundary within it.
     pub max_group_description: Option<usize>,
 }
 
@@ -80,8 +80,8 @@ impl Capabilities {
     }
 
     /// The group description the target would hold for `description`: none for an empty
-    /// or blank one, or where groups hold none; cut at
-    /// [`max_group_description`](Self::max_group_description) characters.
+    /// or blank one, or where groups hold none; cut to fit
+    /// [`max_group_description`](Self::max_group_description).
     ///
     /// ```
     /// use provisioning_core::connector::Capabilities;
@@ -96,7 +96,7 @@ impl Capabilities {
     pub fn group_description(&self, description: Option<&str>) -> Option<String> {
         let text = description.filter(|d| !d.trim().is_empty() && self.group_descriptions)?;
         Some(match self.max_group_description {
-            Some(max) => text.chars().take(max).collect(),
+            Some(max) => crate::util::cut_utf16(text, max).to_owned(),
             None => text.to_owned(),
         })
     }

@@ -82,14 +82,7 @@ pub const MAX_GROUP_DESCRIPTION: usize = 1024;
 /// ```
 pub fn fit_description(text: Option<&str>) -> Option<String> {
     let text = text.filter(|t| !t.trim().is_empty())?;
-    let mut units = 0;
-    let end = text
-        .char_indices()
-        .find(|(_, c)| {
-            units += c.len_utf16();
-            units > MAX_GROUP_DESCRIPTION
-        })
-        .map_or(text.len(), |(at, _)| at);
+    let end = crate::util::cut_utf16(text, MAX_GROUP_DESCRIPTION).len();
     if end < text.len() {
         tracing::warn!(
             length = text.chars().count(),

@@ -191,7 +191,6 @@ fn scim(base: &str, profile: Profile) -> ScimTarget {
 }
 
 #[tokio::test]
-#[ignore = "fails until the planner honours the target's description capability (issue #13): run with --ignored"]
 async fn scim_generic_described_groups_converge() {
     // The plain server's storage is shared by every test; a tenant of its own on the AWS
     // profile's server keeps this one apart, under the generic profile's rules.
@@ -200,14 +199,12 @@ async fn scim_generic_described_groups_converge() {
 }
 
 #[tokio::test]
-#[ignore = "fails until the planner honours the target's description capability (issue #13): run with --ignored"]
 async fn scim_aws_identity_center_described_groups_converge() {
     let base = test_peers::scim_tenant(Peer::ScimAwsIdentityCenter, "described-aws");
     described_groups_converge(&scim(&base, Profile::AwsIdentityCenter)).await;
 }
 
 #[tokio::test]
-#[ignore = "fails until the planner honours the target's description capability (issue #13): run with --ignored"]
 async fn scim_pulumi_described_groups_converge() {
     let base = test_peers::scim_tenant(Peer::ScimPulumi, "described-pulumi");
     described_groups_converge(&scim(&base, Profile::Pulumi)).await;
