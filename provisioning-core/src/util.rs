@@ -37,6 +37,21 @@ pub(crate) fn spellings(s: &str) -> Vec<String> {
     out
 }
 
+/// The longest prefix of `text` of at most `max` UTF-16 code units, cut at a character
+/// boundary: it fits a service that counts length in characters or in UTF-16 units (AWS
+/// services differ), so that what the planner compares is what the connector writes.
+pub(crate) fn cut_utf16(text: &str, max: usize) -> &str {
+    let mut units = 0;
+    let end = text
+        .char_indices()
+        .find(|(_, c)| {
+            units += c.len_utf16();
+            units > max
+        })
+        .map_or(text.len(), |(at, _)| at);
+    &text[..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,19 +87,4 @@ mod tests {
         // U+0130 is its own NFC form; its NFD form is I + combining dot.
         assert_eq!(spellings("\u{130}"), ["\u{130}", "I\u{307}"]);
     }
-}
-
-/// The longest prefix of `text` of at most `max` UTF-16 code units, cut at a character
-/// boundary: it fits a service that counts length in characters or in UTF-16 units (AWS
-/// services differ), so that what the planner compares is what the connector writes.
-pub(crate) fn cut_utf16(text: &str, max: usize) -> &str {
-    let mut units = 0;
-    let end = text
-        .char_indices()
-        .find(|(_, c)| {
-            units += c.len_utf16();
-            units > max
-        })
-        .map_or(text.len(), |(at, _)| at);
-    &text[..end]
 }
