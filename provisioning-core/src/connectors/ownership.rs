@@ -662,6 +662,38 @@ mod tests {
         assert!(err.to_string().contains("line 1"), "{err}");
     }
 
+    /// Issue #13: a plan opening the record while an apply appends to it.
+    #[test]
+    fn a_reader_opening_during_a_run_loses_no_link() {
+        let path = temp("concurrent");
+        let a = OwnershipRecord::open(&path).unwrap();
+        a.set(Kind::User, "u1", ExternalId::new("idp", "s1")).unwrap();
+        let b = OwnershipRecord::open(&path).unwrap();
+        a.set(Kind::User, "u2", ExternalId::new("idp", "s2")).unwrap();
+        drop((a, b));
+        let again = OwnershipRecord::open(&path).unwrap();
+        assert_eq!(again.get(Kind::User, "u1").unwrap().id, "s1");
+        assert_eq!(again.get(Kind::User, "u2").map(|m| m.id), Some("s2".into()));
+    }
+
+    #[test]
+    fn opening_to_read_writes_nothing() {
+        let path = temp("readonly");
+        let text = "{\"kind\":\"user\",\"id\":\"u1\",\"external_id\":{\"issuer\":\"idp\",\"id\":\"s1\"}}\n{\"kind\":\"user\",\"id\":\"u1\"}\n";
+        std::fs::write(&path, text).unwrap();
+        let record = OwnershipRecord::open(&path).unwrap();
+        assert!(record.get(Kind::User, "u1").is_none());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "not rewritten");
+    }
+
+    #[test]
+    fn a_record_of_a_newer_format_is_refused() {
+        let path = temp("newer");
+        std::fs::write(&path, "{\"format\":3}\n{\"kind\":\"user\",\"id\":\"u1\"}\n").unwrap();
+        let err = OwnershipRecord::open(&path).unwrap_err();
+        assert!(err.to_string().contains("newer version of the tool (format 3)"), "{err}");
+    }
+
     #[test]
     fn an_in_memory_record_keeps_members_for_the_process() {
         let record = OwnershipRecord::in_memory();
