@@ -130,16 +130,16 @@ async fn moto(store: &str) -> Moto {
     for g in &groups {
         let ids: Vec<_> = client.member_ids(&g.id).try_collect().await.unwrap();
         for id in ids {
-            let user = users.iter().find(|u| u.id == id).expect("a member is a user");
+            let user = users
+                .iter()
+                .find(|u| u.id == id)
+                .expect("a member is a user");
             memberships.push((g.display_name.clone(), user.user_name.clone()));
         }
     }
     memberships.sort();
     Moto {
-        users: users
-            .into_iter()
-            .map(|u| (u.id.0, u.user_name))
-            .collect(),
+        users: users.into_iter().map(|u| (u.id.0, u.user_name)).collect(),
         groups: groups
             .into_iter()
             .map(|g| (g.id.0, g.display_name))
@@ -305,7 +305,10 @@ async fn crash_scenario(adoption: bool) {
         landed += kills;
         eprintln!("  converged after {kills} kills ({landed} in all)");
     }
-    eprintln!("adoption {adoption}: {landed} kills in {:?}", started.elapsed());
+    eprintln!(
+        "adoption {adoption}: {landed} kills in {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -316,6 +319,90 @@ async fn a_cold_sync_killed_at_random_points_converges_with_adoption_on() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cold_sync_killed_at_random_points_converges_with_adoption_off() {
     crash_scenario(false).await;
+}
+
+/// A second `apply` while one runs fails at once naming the holder, or waits with
+/// `--wait-lock`; a `plan` meanwhile works and writes nothing; a `plan` before the record
+/// exists creates nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_apply_during_an_apply_fails_naming_the_holder_or_waits() {
+    let (jc, source) = jumpcloud().await;
+    let dir = std::env::temp_dir().join(format!("provision-lock-{}", nanos()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = format!("d-{:010x}", nanos() % 0xff_ffff_ffff);
+    let config = dir.join("provision.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[source.jumpcloud]\napi_key = {{ env = \"PROVISION_TEST_JUMPCLOUD_KEY\" }}\nbase_url = \"{}\"\napplication = \"AWS SSO\"\n\n\
+             [target.identity_store]\nidentity_store_id = \"{store}\"\n\n\
+             [aws]\nendpoint_url = \"{}\"\nregion = \"us-east-1\"\n",
+            jc.uri(),
+            Peer::Moto.url()
+        ),
+    )
+    .unwrap();
+    let record = dir.join("provision.ownership.jsonl");
+    let lock = dir.join("provision.ownership.jsonl.lock");
+
+    // Before any apply: the plan reads an empty record and creates no file at all.
+    let (code, out, err) = run(&config, &["plan"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["provision.toml"], "the plan wrote nothing");
+
+    // A cold sync of 126 writes at 18 requests/s runs for seconds.
+    let mut first = provision(&config)
+        .arg("apply")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = first.id();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&lock)
+        .unwrap_or_default()
+        .contains(&format!("\"pid\":{pid}"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the first apply never took the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let (code, out, err) = run(&config, &["apply"]).await;
+    assert_eq!(code, 1, "the second apply is refused: {out}{err}");
+    assert!(
+        err.contains(&format!("locked by another run (pid {pid}, started ")),
+        "{err}"
+    );
+    assert!(err.contains("--wait-lock"), "{err}");
+
+    let before = std::fs::read(&record).unwrap();
+    let (code, out, err) = run(&config, &["plan"]).await;
+    assert_eq!(code, 0, "a plan during the apply works: {out}{err}");
+    let after = std::fs::read(&record).unwrap();
+    assert!(
+        after.starts_with(&before),
+        "the plan did not rewrite the record (the apply only appended)"
+    );
+
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first apply still runs, so the wait below is real"
+    );
+    let (code, out, err) = run(&config, &["apply", "--wait-lock"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("waiting for it to end"), "{err}");
+    assert!(
+        first.try_wait().unwrap().is_some(),
+        "it waited for the first"
+    );
+    assert_converged(&config, &store, &source).await;
 }
 
 fn nanos() -> u64 {
