@@ -113,9 +113,13 @@ async fn a_configured_sync_to_moto_converges_audits_and_follows_a_mover() {
     assert!(out.contains("add_members   Engineering"), "{out}");
     assert!(out.contains("0 failed"), "{out}");
     // The ownership record defaults to a file beside the configuration.
+    // It also holds its header and each create's intent, settled by the create's link.
     let record = std::fs::read_to_string(dir.join("provision.ownership.jsonl")).unwrap();
     assert_eq!(
-        record.lines().count(),
+        record
+            .lines()
+            .filter(|l| l.starts_with("{\"kind\":") && l.contains("\"external_id\""))
+            .count(),
         5,
         "3 users and 2 groups owned:\n{record}"
     );
@@ -240,12 +244,23 @@ async fn a_bound_group_read_back_empty_aborts_with_exit_3_and_a_saved_plan_appli
     ok(&config, &["apply"]).await;
     let synced = store_state(&store).await;
     assert_eq!(synced.2.len(), 3, "{synced:?}");
-    // The record's links, in any order (each open compacts it).
+    // The record's links (kind, target id, mark), in any order: a run's open compacts the
+    // file, and a create's link line also names the intent it settles.
     let links = || {
         let text = std::fs::read_to_string(dir.join("provision.ownership.jsonl")).unwrap();
-        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        lines.sort();
-        lines
+        let mut links: Vec<(String, String, String)> = Vec::new();
+        for line in text.lines() {
+            let line: Value = serde_json::from_str(line).unwrap();
+            if let (Some(kind), Some(id), Some(mark)) = (
+                line["kind"].as_str(),
+                line["id"].as_str(),
+                line["external_id"]["id"].as_str(),
+            ) {
+                links.push((kind.into(), id.into(), mark.into()));
+            }
+        }
+        links.sort();
+        links
     };
     let record = links();
 

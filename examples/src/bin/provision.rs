@@ -6,6 +6,7 @@
 //! cargo run -p provisioning-examples --bin provision -- --sandbox
 //! cargo run -p provisioning-examples --bin provision -- --config provision.toml plan
 //! cargo run -p provisioning-examples --bin provision -- --config provision.toml apply
+//! cargo run -p provisioning-examples --bin provision -- --config provision.toml apply --wait-lock
 //! cargo run -p provisioning-examples --bin provision -- --config provision.toml plan --out plan.json
 //! cargo run -p provisioning-examples --bin provision -- --config provision.toml apply plan.json --accept-removals 12
 //! cargo run -p provisioning-examples --bin provision -- --config provision.toml audit --group Engineering
@@ -21,7 +22,7 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use clap::{Parser, Subcommand};
 use provisioning_examples::provision::config::Config;
-use provisioning_examples::provision::connect::connect;
+use provisioning_examples::provision::connect::{RecordAccess, connect};
 use provisioning_examples::provision::run::{self, AuditView, EXIT_ERROR, Outcome};
 use provisioning_examples::provision::sandbox::Sandbox;
 
@@ -67,9 +68,13 @@ enum Command {
         /// Apply a saved plan a guard stopped: name its number of access removals.
         #[arg(long, value_name = "N", requires = "plan")]
         accept_removals: Option<usize>,
-        /// Only plan: write nothing.
+        /// Only plan: write nothing (the ownership record is opened read-only).
         #[arg(long)]
         dry_run: bool,
+        /// When another `provision apply` holds the ownership record's lock, wait for it to
+        /// end instead of failing at once.
+        #[arg(long)]
+        wait_lock: bool,
     },
     /// Show drift between the source and the target, or who is in a group, or which
     /// groups a user is in. Writes nothing.
@@ -136,7 +141,16 @@ async fn execute(cli: Cli) -> Result<Outcome> {
             .clone()
             .unwrap_or_else(|| PathBuf::from("provision.toml"));
         let config = Config::load(&path)?;
-        let connected = connect(&config, &path).await?;
+        // Only a real apply writes the ownership record, and holds its lock for the run.
+        let access = match &cli.command {
+            Some(Command::Apply {
+                dry_run: false,
+                wait_lock,
+                ..
+            }) => RecordAccess::Run { wait: *wait_lock },
+            _ => RecordAccess::ReadOnly,
+        };
+        let connected = connect(&config, &path, access).await?;
         loaded = connected;
         (&loaded, &loaded.policy)
     };
@@ -150,6 +164,7 @@ async fn execute(cli: Cli) -> Result<Outcome> {
             plan: Some(file),
             accept_removals,
             dry_run,
+            ..
         }) => {
             run::apply_saved(connected, policy, &file, accept_removals, dry_run, cli.json).await?
         }

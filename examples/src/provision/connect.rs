@@ -7,7 +7,10 @@
 //! Every target gets a file-backed [`OwnershipRecord`] (at [`ownership_path`]): it holds the
 //! members adopted groups keep — which the engine must never remove, and which no target can
 //! tell apart from the members it added — and, for targets that cannot store the ownership
-//! mark (the Identity Store, Pulumi), the marks.
+//! mark (the Identity Store, Pulumi), the marks. `provision apply` opens it locked for the
+//! run ([`RecordAccess::Run`]); `plan`, `apply --dry-run`, `audit` and `import` open it
+//! read-only ([`RecordAccess::ReadOnly`]), so they never write it and work beside a running
+//! apply, in a read-only directory, and before the file exists.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,7 +20,7 @@ use aws_access::config::{AwsSettings, IdentityStoreRef};
 use aws_access::identity_store::SdkIdentityStore;
 use aws_access::ssm::{Parameters, SdkParameters};
 use jumpcloud_api::ids::OrgId;
-use provisioning_core::connector::{Source, Target};
+use provisioning_core::connector::{ErrorClass, Source, Target};
 use provisioning_core::connectors::identity_store::IdentityStoreTarget;
 use provisioning_core::connectors::jumpcloud::JumpCloudSource;
 use provisioning_core::connectors::okta::OktaSource;
@@ -29,6 +32,24 @@ use provisioning_core::model::Scope;
 use provisioning_core::policy::Policy;
 
 use super::config::{AwsConfig, Config, Issuer, SourceConfig, TargetConfig};
+
+/// How a command opens the ownership record.
+///
+/// ```
+/// use provisioning_examples::provision::connect::RecordAccess;
+/// assert_ne!(RecordAccess::ReadOnly, RecordAccess::Run { wait: false });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordAccess {
+    /// A snapshot, never written: `plan`, `apply --dry-run`, `audit`, `import`.
+    ReadOnly,
+    /// Locked for the run: `apply`. With `wait`, waits for another run's lock
+    /// (`--wait-lock`); without, fails at once naming its holder.
+    Run {
+        /// Wait for another run to release the lock.
+        wait: bool,
+    },
+}
 
 /// A source and a target ready for a sync, with how to name them in output.
 pub struct Connected {
@@ -96,15 +117,20 @@ pub fn aws_settings(aws: &AwsConfig) -> AwsSettings {
     settings
 }
 
-/// Connects the configured source and target, opening (or creating) the target's ownership
-/// record. `config_path` locates relative paths.
+/// Connects the configured source and target, opening the target's ownership record as
+/// `access` says (for a run: locked, created when missing). `config_path` locates relative
+/// paths.
 ///
 /// # Errors
 ///
 /// When a secret cannot be resolved, a client cannot be built, the identity store cannot
-/// be found, or the ownership record cannot be opened; each message names the part of the
-/// configuration at fault. Nothing is read from the directories yet.
-pub async fn connect(config: &Config, config_path: &Path) -> Result<Connected> {
+/// be found, or the ownership record cannot be opened (for a run: another run holds its
+/// lock); each message names the part of the configuration at fault. Nothing is read from the directories yet.
+pub async fn connect(
+    config: &Config,
+    config_path: &Path,
+    access: RecordAccess,
+) -> Result<Connected> {
     let needs_aws = matches!(config.target, TargetConfig::IdentityStore(_)) || config.uses_ssm();
     let aws = if needs_aws {
         Some(aws_access::config::load(&aws_settings(&config.aws)).await)
@@ -167,6 +193,7 @@ pub async fn connect(config: &Config, config_path: &Path) -> Result<Connected> {
                 config_path,
                 store.ownership_file.as_deref(),
                 "target.identity_store.ownership_file",
+                access,
             )?;
             let mut target =
                 IdentityStoreTarget::new(Arc::new(SdkIdentityStore::new(aws, &store_id)), record);
@@ -192,6 +219,7 @@ pub async fn connect(config: &Config, config_path: &Path) -> Result<Connected> {
                 config_path,
                 scim.ownership_file.as_deref(),
                 "target.scim.ownership_file",
+                access,
             )?;
             let target = ScimTarget::new(client, scim.profile).with_ownership(record);
             (
@@ -256,10 +284,28 @@ fn open_record(
     config_path: &Path,
     configured: Option<&Path>,
     field: &str,
+    access: RecordAccess,
 ) -> Result<OwnershipRecord> {
     let path = ownership_path(config_path, configured);
-    OwnershipRecord::open(&path)
-        .with_context(|| format!("opening the ownership record {} ({field})", path.display()))
+    let opened = match access {
+        RecordAccess::ReadOnly => OwnershipRecord::open_read_only(&path),
+        RecordAccess::Run { wait } => match OwnershipRecord::open(&path) {
+            Err(err) if wait && err.class() == ErrorClass::Conflict => {
+                eprintln!("{err}: waiting for it to end (--wait-lock)");
+                OwnershipRecord::open_waiting(&path)
+            }
+            Err(err) if err.class() == ErrorClass::Conflict => {
+                return Err(anyhow::Error::new(err)).with_context(|| {
+                    format!(
+                        "another `provision apply` is running on this ownership record ({field}); \
+                         wait for it, or pass --wait-lock to wait"
+                    )
+                });
+            }
+            opened => opened,
+        },
+    };
+    opened.with_context(|| format!("opening the ownership record {} ({field})", path.display()))
 }
 
 async fn secret(

@@ -14,10 +14,10 @@
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
-//! use provisioning_examples::provision::{config::Config, connect::connect, run};
+//! use provisioning_examples::provision::{config::Config, connect::{connect, RecordAccess}, run};
 //!
 //! let config = Config::load("provision.toml".as_ref())?;
-//! let connected = connect(&config, "provision.toml".as_ref()).await?;
+//! let connected = connect(&config, "provision.toml".as_ref(), RecordAccess::ReadOnly).await?;
 //! // The policy to plan with: the configuration's, with its issuer settled.
 //! let outcome = run::plan(&connected, &connected.policy, None, false).await?;
 //! print!("{}", outcome.human);

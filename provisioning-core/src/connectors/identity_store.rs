@@ -182,9 +182,26 @@ impl IdentityStoreTarget {
         }]))
     }
 
-    fn user(&self, u: ids::User) -> User {
+    /// The mark of an object, or, for an unmarked one, the mark of the create a stopped run
+    /// made (its intent, by name).
+    fn mark_or_claim(
+        &self,
+        kind: Kind,
+        id: &str,
+        name: &str,
+        theirs: &[ids::ExternalId],
+    ) -> Result<Option<ExternalId>, ConnectorError> {
+        match self.mark(kind, id, theirs) {
+            Some(mark) => Ok(Some(mark)),
+            None => self.ownership.claim(kind, id, name),
+        }
+    }
+
+    fn user(&self, u: ids::User) -> Result<User, ConnectorError> {
+        let external_id =
+            self.mark_or_claim(Kind::User, u.id.as_str(), &u.user_name, &u.external_ids)?;
         let mut user = User::new(u.id.as_str(), u.user_name);
-        user.external_id = self.mark(Kind::User, u.id.as_str(), &u.external_ids);
+        user.external_id = external_id;
         user.display_name = u.display_name;
         user.given_name = u.given_name;
         user.family_name = u.family_name;
@@ -198,18 +215,23 @@ impl IdentityStoreTarget {
             .into_iter()
             .collect();
         user.active = u.enabled.unwrap_or(true);
-        user
+        Ok(user)
     }
 
-    fn group(&self, g: ids::Group) -> Group {
-        Group {
-            external_id: self.mark(Kind::Group, g.id.as_str(), &g.external_ids),
+    fn group(&self, g: ids::Group) -> Result<Group, ConnectorError> {
+        Ok(Group {
+            external_id: self.mark_or_claim(
+                Kind::Group,
+                g.id.as_str(),
+                &g.display_name,
+                &g.external_ids,
+            )?,
             id: g.id.0,
             display_name: g.display_name,
             // Never stored empty by the API; read a blank one (another tool's, or moto's)
             // as none, as sources are.
             description: super::non_blank(g.description),
-        }
+        })
     }
 
     fn remember(
@@ -350,9 +372,22 @@ impl TargetReader for IdentityStoreTarget {
             }
         }
         let kept_memberships = self.ownership.kept_among(&memberships);
+        // A complete read: the intents it does not answer are creates that never happened.
+        self.ownership
+            .settle_unclaimed(Kind::User, users.iter().map(|u| u.user_name.as_str()))?;
+        self.ownership
+            .settle_unclaimed(Kind::Group, groups.iter().map(|g| g.display_name.as_str()))?;
+        let users = users
+            .into_iter()
+            .map(|u| self.user(u))
+            .collect::<Result<_, _>>()?;
+        let groups = groups
+            .into_iter()
+            .map(|g| self.group(g))
+            .collect::<Result<_, _>>()?;
         Ok(Snapshot {
-            users: users.into_iter().map(|u| self.user(u)).collect(),
-            groups: groups.into_iter().map(|g| self.group(g)).collect(),
+            users,
+            groups,
             memberships,
             groups_out_of_scope: BTreeSet::new(),
             kept_memberships,
@@ -382,7 +417,7 @@ impl TargetReader for IdentityStoreTarget {
                 .await
                 .map_err(class("describing a user"))?;
             if fold(&user.user_name) == wanted {
-                return Ok(Some(self.user(user)));
+                return self.user(user).map(Some);
             }
         }
         Ok(None)
@@ -407,7 +442,7 @@ impl TargetReader for IdentityStoreTarget {
                 .await
                 .map_err(class("describing a group"))?;
             if fold(&group.display_name) == wanted {
-                return Ok(Some(self.group(group)));
+                return self.group(group).map(Some);
             }
         }
         Ok(None)
@@ -437,13 +472,22 @@ impl Target for IdentityStoreTarget {
                 }
                 new.email = present(user.primary_email());
                 new.phone = present(user.phone_numbers.first().map(|p| p.value.as_str()));
-                let created = self
-                    .store
-                    .create_user(&new, OnConflict::Fail)
-                    .await
-                    .map_err(class("creating a user"))?;
-                let id = created.value.id.0;
-                self.remember(Kind::User, &id, user.external_id.as_ref())?;
+                let id = self
+                    .ownership
+                    .created(
+                        Kind::User,
+                        &user.user_name,
+                        user.external_id.as_ref(),
+                        async {
+                            let created = self
+                                .store
+                                .create_user(&new, OnConflict::Fail)
+                                .await
+                                .map_err(class("creating a user"))?;
+                            Ok(created.value.id.0)
+                        },
+                    )
+                    .await?;
                 if let Some(change) = self.mark_change(user.external_id.as_ref())
                     && let Err(err) = self.store.update_user(&UserId(id.clone()), &[change]).await
                 {
@@ -481,17 +525,26 @@ impl Target for IdentityStoreTarget {
             }
             Operation::CreateGroup { group, .. } => {
                 let description = fit_description(group.description.as_deref());
-                let created = self
-                    .store
-                    .create_group(
+                let id = self
+                    .ownership
+                    .created(
+                        Kind::Group,
                         &group.display_name,
-                        description.as_deref(),
-                        OnConflict::Fail,
+                        group.external_id.as_ref(),
+                        async {
+                            let created = self
+                                .store
+                                .create_group(
+                                    &group.display_name,
+                                    description.as_deref(),
+                                    OnConflict::Fail,
+                                )
+                                .await
+                                .map_err(class("creating a group"))?;
+                            Ok(created.value.id.0)
+                        },
                     )
-                    .await
-                    .map_err(class("creating a group"))?;
-                let id = created.value.id.0;
-                self.remember(Kind::Group, &id, group.external_id.as_ref())?;
+                    .await?;
                 Ok(Applied {
                     created_id: Some(id),
                 })

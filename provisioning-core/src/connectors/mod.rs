@@ -10,7 +10,8 @@
 //! | [`okta::OktaSource`] | source: named Okta groups and their users | its own small HTTP reader |
 //! | [`identity_store::IdentityStoreTarget`] | target: IAM Identity Center through the Identity Store API | `aws-access` |
 //! | [`scim::ScimTarget`] | target: a SCIM 2.0 application (Pulumi, IAM Identity Center, RFC) | its own SCIM client ([`scim::client`]) |
-//! | [`ownership::OwnershipRecord`] | the ownership links of targets that cannot store them, and the members adopted groups keep | a local file |
+//! | [`ownership::OwnershipRecord`] | the ownership links of targets that cannot store them, and the members adopted groups keep | a [`state::StateStore`] (a local file) |
+//! | [`state::FileStateStore`] | where the ownership record lives: locked for a run, read-only otherwise, durable appends, atomic compaction | `std::fs` |
 //! | [`secrets::SecretRef`] | where a connector's API key or token comes from | `aws-access` (SSM) |
 
 /// The connector guides of `docs/connectors/`, compiled here so that their snippets are
@@ -74,3 +75,4 @@ pub mod okta;
 pub mod ownership;
 pub mod scim;
 pub mod secrets;
+pub mod state;

@@ -13,22 +13,55 @@
 //! can say who added a member, so the connector records them
 //! ([`OwnershipRecord::keep_member`]) and reports them back on every read.
 //!
-//! The record is an append-only file of JSON lines, one per change, replayed (and compacted)
-//! on open. A line is written and flushed as each write succeeds, so a run that stops
-//! half-way keeps every link it made; a torn last line (a crash mid-write) is ignored. Without a file
-//! ([`OwnershipRecord::in_memory`]) the links last as long as the process.
+//! # A state file
+//!
+//! The record is stored in a [`StateStore`] (a local file: [`FileStateStore`]) as JSON
+//! lines, one per change, replayed on open. It is opened one of two ways:
+//!
+//! - **for a run** ([`OwnershipRecord::open`], [`OwnershipRecord::open_waiting`],
+//!   [`OwnershipRecord::locked`]): the store's exclusive lock is taken and held until the
+//!   record is dropped, so a second run fails at once (or waits); the file is then compacted
+//!   when it holds more than its live entries (atomically: a synced temp file renamed over
+//!   it). Each change is appended, flushed and synced **before** the call returns, so a
+//!   write reported done is in the record even after `kill -9`.
+//! - **read-only** ([`OwnershipRecord::open_read_only`], [`OwnershipRecord::read_only`]): for
+//!   a plan, a dry run or an audit. Nothing is created, locked, compacted or appended; a
+//!   missing file is an empty record; a change attempted through it is an
+//!   [`ErrorClass::Fatal`] error saying so, never a silently dropped link.
+//!
+//! A torn last line (a crash mid-append) is ignored on read and dropped by the next
+//! compaction. New files start with a format header; a record of a newer format than this
+//! build knows is refused; files without a header (written before formats existed) read as
+//! format 1.
+//!
+//! # Intents: the crash window of a create
+//!
+//! A create and its link are two steps: a process killed between them leaves an object the
+//! record does not know, which the next run would take for someone else's (and, with
+//! adoption off, leave alone for ever). So the connector records an **intent** before the
+//! create ([`OwnershipRecord::intend`]), settled by the link ([`OwnershipRecord::set_created`])
+//! or by a definite failure ([`OwnershipRecord::settle`]). Reading the target, the connector
+//! asks [`OwnershipRecord::claim`] about each unmarked object: one whose name (NFC, case
+//! folded) matches a pending intent is the engine's own, and under a run's lock the intent
+//! becomes a link. Under the lock, intents whose name the target does not hold are settled
+//! ([`OwnershipRecord::settle_unclaimed`]): the create never happened.
 //!
 //! | line | meaning |
 //! |---|---|
+//! | `{"format":2}` | the header: the format of the lines that follow (absent: format 1) |
 //! | `{"kind":"user","id":"…","external_id":{"issuer":"…","id":"…"}}` | target object `id` carries the mark |
+//! | `{"kind":"user","id":"…","external_id":{…},"name":"…"}` | the same, made by a create: settles the intent for `name` |
 //! | `{"kind":"group","id":"…"}` | the link of group `id` is dropped |
 //! | `{"keep":{"group_id":"…","user_id":"…"}}` | the membership is kept |
 //! | `{"forget":{"group_id":"…","user_id":"…"}}` | the membership is no longer kept |
 //! | `{"forget_group":"…"}` | no member of the group is kept any more |
 //! | `{"forget_user":"…"}` | no membership of the user is kept any more |
+//! | `{"intent":{"kind":"user","name":"…","external_id":{…}}}` | a create of `name` (folded) with this mark is under way |
+//! | `{"settled":{"kind":"user","name":"…"}}` | that create failed, or never happened |
 //!
-//! Files written before kept memberships existed hold only the first two shapes, and read
-//! as before.
+//! Files written before kept memberships existed hold only the link shapes, and read as
+//! before. Without a store ([`OwnershipRecord::in_memory`]) the record lasts as long as the
+//! process.
 //!
 //! ```
 //! use provisioning_core::connectors::ownership::{Kind, OwnershipRecord};
@@ -38,8 +71,11 @@
 //! std::fs::create_dir_all(&dir).unwrap();
 //! let path = dir.join("pulumi-acme.ownership.jsonl");
 //! # let _ = std::fs::remove_file(&path);
-//! let record = OwnershipRecord::open(&path)?;
+//! let record = OwnershipRecord::open(&path)?; // locked for this run
 //! record.set(Kind::User, "scim-id-1", ExternalId::new("identity-provisioning", "5f0c"))?;
+//! let plan = OwnershipRecord::open_read_only(&path)?; // a plan meanwhile: sees it, writes nothing
+//! assert_eq!(plan.get(Kind::User, "scim-id-1").unwrap().id, "5f0c");
+//! assert!(plan.set(Kind::User, "scim-id-2", ExternalId::new("identity-provisioning", "9a1b")).is_err());
 //! drop(record);
 //! let again = OwnershipRecord::open(&path)?;
 //! assert_eq!(again.get(Kind::User, "scim-id-1").unwrap().id, "5f0c");
@@ -47,20 +83,22 @@
 //! # Ok::<(), provisioning_core::connector::ConnectorError>(())
 //! ```
 
-use std::collections::{BTreeSet, HashMap};
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
 use crate::connector::{ConnectorError, ErrorClass};
+use crate::connectors::state::{FileStateStore, StateLock, StateStore};
 use crate::model::{ExternalId, Membership};
-use crate::util::lock;
+use crate::util::{fold, lock};
+
+/// The format this build writes, and the newest it reads.
+pub const FORMAT: u32 = 2;
 
 /// What kind of target object a link is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A user.
@@ -69,16 +107,30 @@ pub enum Kind {
     Group,
 }
 
+/// A create under way: its kind, folded name and mark.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Intent {
+    kind: Kind,
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    external_id: Option<ExternalId>,
+}
+
 /// One line of the file. See the table in the [module documentation](self).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(untagged)]
 enum Line {
-    /// A link made, or (without `external_id`) a link dropped: the only shape of older files.
+    /// The header.
+    Format { format: u32 },
+    /// A link made, or (without `external_id`) a link dropped: the only shape of older
+    /// files. With `name`, the link of a create, which settles its intent.
     Link {
         kind: Kind,
         id: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         external_id: Option<ExternalId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
     },
     /// A membership kept.
     Keep { keep: Membership },
@@ -88,24 +140,34 @@ enum Line {
     ForgetGroup { forget_group: String },
     /// No membership of this user kept any more.
     ForgetUser { forget_user: String },
+    /// A create under way.
+    Intent { intent: Intent },
+    /// A create that failed or never happened.
+    Settled { settled: Intent },
 }
 
-/// What the record holds: the links, and the kept memberships.
+/// What the record holds: the links, the kept memberships and the pending intents.
 #[derive(Debug, Default)]
 struct Entries {
-    links: HashMap<(Kind, String), ExternalId>,
+    links: BTreeMap<(Kind, String), ExternalId>,
     kept: BTreeSet<Membership>,
+    intents: BTreeMap<(Kind, String), ExternalId>,
 }
 
 impl Entries {
     /// Replays one line.
     fn apply(&mut self, line: Line) {
         match line {
+            Line::Format { .. } => {}
             Line::Link {
                 kind,
                 id,
                 external_id: Some(mark),
+                name,
             } => {
+                if let Some(name) = name {
+                    self.intents.remove(&(kind, name));
+                }
                 self.links.insert((kind, id), mark);
             }
             Line::Link { kind, id, .. } => {
@@ -119,6 +181,14 @@ impl Entries {
             }
             line @ (Line::ForgetGroup { .. } | Line::ForgetUser { .. }) => {
                 self.forget_all(&line);
+            }
+            Line::Intent { intent } => {
+                if let Some(mark) = intent.external_id {
+                    self.intents.insert((intent.kind, intent.name), mark);
+                }
+            }
+            Line::Settled { settled } => {
+                self.intents.remove(&(settled.kind, settled.name));
             }
         }
     }
@@ -135,29 +205,93 @@ impl Entries {
         self.kept.len() != before
     }
 
-    /// One line per live entry: the compacted file.
+    /// The header and one line per live entry: the compacted file.
     fn compacted(&self) -> String {
+        let header = std::iter::once(Line::Format { format: FORMAT });
         let links = self.links.iter().map(|((kind, id), mark)| Line::Link {
             kind: *kind,
             id: id.clone(),
             external_id: Some(mark.clone()),
+            name: None,
         });
         let kept = self.kept.iter().map(|m| Line::Keep { keep: m.clone() });
+        let intents = self
+            .intents
+            .iter()
+            .map(|((kind, name), mark)| Line::Intent {
+                intent: Intent {
+                    kind: *kind,
+                    name: name.clone(),
+                    external_id: Some(mark.clone()),
+                },
+            });
         let mut text = String::new();
-        for line in links.chain(kept) {
+        for line in header.chain(links).chain(kept).chain(intents) {
             text.push_str(&serde_json::to_string(&line).unwrap_or_default());
             text.push('\n');
         }
         text
     }
+
+    /// Replays a stored text (`name` for messages).
+    fn replay(name: &str, text: &str) -> Result<Self, ConnectorError> {
+        let problem = |what: String| {
+            ConnectorError::new(
+                ErrorClass::Invalid,
+                format!("ownership record {name}: {what}"),
+            )
+        };
+        let mut entries = Self::default();
+        let lines: Vec<&str> = text.lines().collect();
+        let last = lines.len();
+        for (n, text) in lines.iter().enumerate() {
+            if text.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<Line>(text) {
+                Ok(Line::Format { format }) if format > FORMAT => {
+                    return Err(problem(format!(
+                        "written by a newer version of the tool (format {format}; this one \
+                         reads up to format {FORMAT}); upgrade the tool, or restore a backup \
+                         that this version wrote"
+                    )));
+                }
+                Ok(line) => entries.apply(line),
+                // A crash while appending leaves a torn last line: the write it recorded
+                // is re-planned next run.
+                Err(_) if n + 1 == last => {
+                    tracing::warn!(record = %name, "ignoring a torn last line");
+                }
+                Err(e) => {
+                    return Err(problem(format!(
+                        "line {} is not an ownership line (a link or a kept membership: {e}); \
+                         restore the file from a backup",
+                        n + 1
+                    )));
+                }
+            }
+        }
+        Ok(entries)
+    }
 }
 
-/// Target object id → ownership mark, and the kept memberships, kept by the connector. See
-/// the [module documentation](self).
+/// How the record is written, if at all.
+#[derive(Debug)]
+enum Writer {
+    /// No store: the process's memory only.
+    Memory,
+    /// Opened read-only, from the store of this name.
+    ReadOnly(String),
+    /// Locked for a run.
+    Locked(Mutex<Box<dyn StateLock>>, String),
+}
+
+/// Target object id → ownership mark, the kept memberships and the pending intents, kept by
+/// the connector. See the [module documentation](self).
 #[derive(Debug)]
 pub struct OwnershipRecord {
     entries: Mutex<Entries>,
-    file: Option<(PathBuf, Mutex<File>)>,
+    writer: Writer,
 }
 
 impl OwnershipRecord {
@@ -170,69 +304,137 @@ impl OwnershipRecord {
     pub fn in_memory() -> Self {
         Self {
             entries: Mutex::new(Entries::default()),
-            file: None,
+            writer: Writer::Memory,
         }
     }
 
-    /// Opens (or creates) the record at `path` and replays it.
+    /// Opens the record in the file at `path` for a run: takes its lock (failing at once if
+    /// another run holds it), replays it, and compacts it if it holds more than its live
+    /// entries. The file is created (with its header) when missing. See
+    /// [`locked`](Self::locked).
+    ///
+    /// ```
+    /// use provisioning_core::connectors::ownership::OwnershipRecord;
+    /// let path = std::env::temp_dir().join(format!("ownership-open-{}.jsonl", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let record = OwnershipRecord::open(&path)?;
+    /// assert!(OwnershipRecord::open(&path).is_err(), "one run at a time");
+    /// # drop(record);
+    /// # Ok::<(), provisioning_core::connector::ConnectorError>(())
+    /// ```
     ///
     /// # Errors
     ///
-    /// [`ErrorClass::Invalid`] when the file cannot be read or created, or a line other than
-    /// the last is not a record line.
+    /// As [`locked`](Self::locked).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, ConnectorError> {
-        let path = path.as_ref().to_path_buf();
-        let problem = |what: String| {
-            ConnectorError::new(
-                ErrorClass::Invalid,
-                format!("ownership record {}: {what}", path.display()),
-            )
-        };
-        let mut entries = Entries::default();
-        let mut text = String::new();
-        if path.exists() {
-            text = std::fs::read_to_string(&path)
-                .map_err(|e| problem(format!("cannot be read ({e})")))?;
-            let lines: Vec<&str> = text.lines().collect();
-            let last = lines.len();
-            for (n, text) in lines.iter().enumerate() {
-                if text.trim().is_empty() {
-                    continue;
-                }
-                match serde_json::from_str::<Line>(text) {
-                    Ok(line) => entries.apply(line),
-                    // A crash while appending leaves a torn last line: the write it recorded
-                    // is re-planned next run.
-                    Err(_) if n + 1 == last => {
-                        tracing::warn!(path = %path.display(), "ignoring a torn last line");
-                    }
-                    Err(e) => {
-                        return Err(problem(format!(
-                            "line {} is not an ownership line (a link or a kept membership: {e}); \
-                             restore the file from a backup",
-                            n + 1
-                        )));
-                    }
-                }
-            }
+        Self::locked(&FileStateStore::new(path.as_ref()), false)
+    }
+
+    /// As [`open`](Self::open), but waits for another run to release the lock (a blocking
+    /// OS lock, no polling).
+    ///
+    /// ```no_run
+    /// use provisioning_core::connectors::ownership::OwnershipRecord;
+    /// let record = OwnershipRecord::open_waiting("prod.ownership.jsonl")?;
+    /// # let _ = record;
+    /// # Ok::<(), provisioning_core::connector::ConnectorError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`locked`](Self::locked), except that a held lock is waited for.
+    pub fn open_waiting(path: impl AsRef<Path>) -> Result<Self, ConnectorError> {
+        Self::locked(&FileStateStore::new(path.as_ref()), true)
+    }
+
+    /// Opens the record in the file at `path` read-only: see
+    /// [`read_only`](Self::read_only).
+    ///
+    /// ```
+    /// use provisioning_core::connectors::ownership::OwnershipRecord;
+    /// let path = std::env::temp_dir().join("no-such-dir-ownership").join("never.jsonl");
+    /// let record = OwnershipRecord::open_read_only(&path)?;
+    /// assert!(record.is_empty() && !path.exists());
+    /// # Ok::<(), provisioning_core::connector::ConnectorError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`read_only`](Self::read_only).
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, ConnectorError> {
+        Self::read_only(&FileStateStore::new(path.as_ref()))
+    }
+
+    /// The record in `store`, locked for a run (with `wait`, waiting for another run to
+    /// release it), replayed, and compacted when it holds more than its live entries (or no
+    /// header yet).
+    ///
+    /// ```
+    /// use provisioning_core::connectors::ownership::OwnershipRecord;
+    /// use provisioning_core::connectors::state::FileStateStore;
+    /// let path = std::env::temp_dir().join(format!("ownership-locked-{}.jsonl", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let record = OwnershipRecord::locked(&FileStateStore::new(&path), false)?;
+    /// assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"format\":2}\n");
+    /// # drop(record);
+    /// # Ok::<(), provisioning_core::connector::ConnectorError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorClass::Conflict`] when another run holds the lock (and `wait` is off), naming
+    /// it; [`ErrorClass::Invalid`] when the record cannot be read, is of a newer format, or
+    /// a line other than the last is not a record line; [`ErrorClass::Fatal`] when it
+    /// cannot be compacted.
+    pub fn locked(store: &dyn StateStore, wait: bool) -> Result<Self, ConnectorError> {
+        let name = store.name();
+        let mut run = store.lock(wait)?;
+        let text = run.read()?.unwrap_or_default();
+        let entries = Entries::replay(&name, &text)?;
+        let compacted = entries.compacted();
+        if text != compacted {
+            run.compact(&compacted)?;
         }
-        if !text.is_empty() {
-            // Compact: one line per live entry, written aside and renamed over the record,
-            // so the file stays as small as what it holds and a torn line is gone.
-            let aside = path.with_extension("jsonl.tmp");
-            std::fs::write(&aside, entries.compacted())
-                .and_then(|()| std::fs::rename(&aside, &path))
-                .map_err(|e| problem(format!("cannot be rewritten ({e})")))?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| problem(format!("cannot be opened for writing ({e})")))?;
         Ok(Self {
             entries: Mutex::new(entries),
-            file: Some((path, Mutex::new(file))),
+            writer: Writer::Locked(Mutex::new(run), name),
         })
+    }
+
+    /// The record in `store`, read-only: a snapshot of what it holds (empty when the store
+    /// holds nothing yet). Nothing is ever written; a change is an error.
+    ///
+    /// ```
+    /// use provisioning_core::connectors::ownership::{Kind, OwnershipRecord};
+    /// use provisioning_core::connectors::state::FileStateStore;
+    /// use provisioning_core::model::ExternalId;
+    /// let store = FileStateStore::new(std::env::temp_dir().join("no-such-dir-ownership").join("r.jsonl"));
+    /// let record = OwnershipRecord::read_only(&store)?;
+    /// let err = record.set(Kind::User, "u1", ExternalId::new("idp", "s1")).unwrap_err();
+    /// assert!(err.to_string().contains("opened read-only"), "{err}");
+    /// # Ok::<(), provisioning_core::connector::ConnectorError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorClass::Invalid`] when the record cannot be read, is of a newer format, or a
+    /// line other than the last is not a record line.
+    pub fn read_only(store: &dyn StateStore) -> Result<Self, ConnectorError> {
+        let name = store.name();
+        let text = store.read()?.unwrap_or_default();
+        Ok(Self {
+            entries: Mutex::new(Entries::replay(&name, &text)?),
+            writer: Writer::ReadOnly(name),
+        })
+    }
+
+    /// Whether changes are written (locked for a run, or in memory).
+    ///
+    /// ```
+    /// assert!(provisioning_core::connectors::ownership::OwnershipRecord::in_memory().is_writable());
+    /// ```
+    pub fn is_writable(&self) -> bool {
+        !matches!(self.writer, Writer::ReadOnly(_))
     }
 
     /// The mark recorded for a target object.
@@ -261,17 +463,268 @@ impl OwnershipRecord {
     ///
     /// # Errors
     ///
-    /// [`ErrorClass::Fatal`] when the line cannot be written to the file.
+    /// [`ErrorClass::Fatal`] when the line cannot be written durably, or the record was
+    /// opened read-only.
     pub fn set(&self, kind: Kind, id: &str, mark: ExternalId) -> Result<(), ConnectorError> {
         self.append(&Line::Link {
             kind,
             id: id.to_owned(),
             external_id: Some(mark.clone()),
+            name: None,
         })?;
         lock(&self.entries)
             .links
             .insert((kind, id.to_owned()), mark);
         Ok(())
+    }
+
+    /// Records, before a create of `name` (a userName or group display name, compared
+    /// folded), that the object about to exist is the engine's, with `mark`. Settled by
+    /// [`set_created`](Self::set_created) or [`settle`](Self::settle).
+    ///
+    /// ```
+    /// use provisioning_core::connectors::ownership::{Kind, OwnershipRecord};
+    /// use provisioning_core::model::ExternalId;
+    /// let record = OwnershipRecord::in_memory();
+    /// record.intend(Kind::User, "Ada", ExternalId::new("idp", "jc-ada"))?;
+    /// // The process dies here; the next read finds "ada" unmarked:
+    /// assert_eq!(record.claim(Kind::User, "u-1", "ADA")?.unwrap().id, "jc-ada");
+    /// assert_eq!(record.get(Kind::User, "u-1").unwrap().id, "jc-ada");
+    /// # Ok::<(), provisioning_core::connector::ConnectorError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorClass::Fatal`] when the line cannot be written durably, or the record was
+    /// opened read-only.
+    pub fn intend(&self, kind: Kind, name: &str, mark: ExternalId) -> Result<(), ConnectorError> {
+        let name = fold(name);
+        self.append(&Line::Intent {
+            intent: Intent {
+                kind,
+                name: name.clone(),
+                external_id: Some(mark.clone()),
+            },
+        })?;
+        lock(&self.entries).intents.insert((kind, name), mark);
+        Ok(())
+    }
+
+    /// Records that the create of `name` made object `id`, carrying `mark`: the link, which
+    /// settles the intent, in one line.
+    ///
+    /// ```
+    /// use provisioning_core::connectors::ownership::{Kind, OwnershipRecord};
+    /// use provisioning_core::model::ExternalId;
+    /// let record = OwnershipRecord::in_memory();
+    /// record.intend(Kind::Group, "Engineering", ExternalId::new("idp", "jc-g1"))?;
+    /// record.set_created(Kind::Group, "g-1", "Engineering", ExternalId::new("idp", "jc-g1"))?;
+    /// assert_eq!(record.pending_intents(), 0);
+    /// # Ok::<(), provisioning_core::connector::ConnectorError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorClass::Fatal`] when the line cannot be written durably, or the record was
+    /// opened read-only.
+    pub fn set_created(
+        &self,
+        kind: Kind,
+        id: &str,
+        name: &str,
+        mark: ExternalId,
+    ) -> Result<(), ConnectorError> {
+        let name = fold(name);
+        self.append(&Line::Link {
+            kind,
+            id: id.to_owned(),
+            external_id: Some(mark.clone()),
+            name: Some(name.clone()),
+        })?;
+        let mut entries = lock(&self.entries);
+        entries.intents.remove(&(kind, name));
+        entries.links.insert((kind, id.to_owned()), mark);
+        Ok(())
+    }
+
+    /// Records the intent of a create of `name` (when it carries a mark), runs it, and
+    /// records its link (settling the intent) — or settles the intent when the create
+    /// definitely failed. An uncertain failure (a timeout, a 5xx) keeps the intent: the
+    /// next read recognises the object if it was created after all. `create` answers the
+    /// new object's id.
+    ///
+    /// ```
+    /// use provisioning_core::connectors::ownership::{Kind, OwnershipRecord};
+    /// use provisioning_core::model::ExternalId;
+    /// # futures::executor::block_on(async {
+    /// let record = OwnershipRecord::in_memory();
+    /// let mark = ExternalId::new("idp", "jc-ada");
+    /// let id = record.created(Kind::User, "ada", Some(&mark), async { Ok("u-1".to_owned()) }).await?;
+    /// assert_eq!(record.get(Kind::User, &id), Some(mark));
+    /// assert_eq!(record.pending_intents(), 0);
+    /// # Ok::<(), provisioning_core::connector::ConnectorError>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The create's error; [`ErrorClass::Fatal`] when the intent or the link cannot be
+    /// written durably (before the create, nothing is created), or the record was opened
+    /// read-only.
+    pub async fn created(
+        &self,
+        kind: Kind,
+        name: &str,
+        mark: Option<&ExternalId>,
+        create: impl Future<Output = Result<String, ConnectorError>>,
+    ) -> Result<String, ConnectorError> {
+        if let Some(mark) = mark {
+            self.intend(kind, name, mark.clone())?;
+        }
+        match create.await {
+            Ok(id) => {
+                if let Some(mark) = mark {
+                    self.set_created(kind, &id, name, mark.clone())?;
+                }
+                Ok(id)
+            }
+            Err(err) => {
+                let definite = matches!(
+                    err.class(),
+                    ErrorClass::Conflict
+                        | ErrorClass::Invalid
+                        | ErrorClass::Denied
+                        | ErrorClass::NotFound
+                        | ErrorClass::RateLimited
+                );
+                if mark.is_some() && definite {
+                    self.settle(kind, name)?;
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Settles the intent for `name`: its create definitely failed. No pending intent
+    /// writes nothing.
+    ///
+    /// ```
+    /// use provisioning_core::connectors::ownership::{Kind, OwnershipRecord};
+    /// use provisioning_core::model::ExternalId;
+    /// let record = OwnershipRecord::in_memory();
+    /// record.intend(Kind::User, "ada", ExternalId::new("idp", "jc-ada"))?;
+    /// record.settle(Kind::User, "ada")?;
+    /// assert!(record.claim(Kind::User, "u-1", "ada")?.is_none());
+    /// # Ok::<(), provisioning_core::connector::ConnectorError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorClass::Fatal`] when the line cannot be written durably, or the record was
+    /// opened read-only.
+    pub fn settle(&self, kind: Kind, name: &str) -> Result<(), ConnectorError> {
+        let name = fold(name);
+        let had = lock(&self.entries)
+            .intents
+            .contains_key(&(kind, name.clone()));
+        if !had {
+            return Ok(());
+        }
+        self.append(&Line::Settled {
+            settled: Intent {
+                kind,
+                name: name.clone(),
+                external_id: None,
+            },
+        })?;
+        lock(&self.entries).intents.remove(&(kind, name));
+        Ok(())
+    }
+
+    /// The mark of an unmarked target object `id` named `name`, when a pending intent says
+    /// the engine created it (a run stopped between the create and its link). A record that
+    /// is written (locked, or in memory) turns the intent into a link; a read-only one only
+    /// answers.
+    ///
+    /// ```
+    /// use provisioning_core::connectors::ownership::{Kind, OwnershipRecord};
+    /// assert!(OwnershipRecord::in_memory().claim(Kind::User, "u-1", "ada")?.is_none());
+    /// # Ok::<(), provisioning_core::connector::ConnectorError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorClass::Fatal`] when the link cannot be written durably.
+    pub fn claim(
+        &self,
+        kind: Kind,
+        id: &str,
+        name: &str,
+    ) -> Result<Option<ExternalId>, ConnectorError> {
+        let Some(mark) = lock(&self.entries)
+            .intents
+            .get(&(kind, fold(name)))
+            .cloned()
+        else {
+            return Ok(None);
+        };
+        if self.is_writable() {
+            tracing::info!(
+                ?kind,
+                id,
+                name,
+                "recognised a create of an earlier run by its intent"
+            );
+            self.set_created(kind, id, name, mark.clone())?;
+        }
+        Ok(Some(mark))
+    }
+
+    /// Settles every pending intent of `kind` whose name is not among `present` (the
+    /// names a complete read of the target found): those creates never happened. Only a
+    /// record locked for a run (or in memory) does this; a read-only one leaves them.
+    ///
+    /// ```
+    /// use provisioning_core::connectors::ownership::{Kind, OwnershipRecord};
+    /// use provisioning_core::model::ExternalId;
+    /// let record = OwnershipRecord::in_memory();
+    /// record.intend(Kind::User, "ada", ExternalId::new("idp", "jc-ada"))?;
+    /// record.settle_unclaimed(Kind::User, ["grace"])?;
+    /// assert_eq!(record.pending_intents(), 0);
+    /// # Ok::<(), provisioning_core::connector::ConnectorError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorClass::Fatal`] when a line cannot be written durably.
+    pub fn settle_unclaimed<'a>(
+        &self,
+        kind: Kind,
+        present: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), ConnectorError> {
+        if !self.is_writable() {
+            return Ok(());
+        }
+        let present: BTreeSet<String> = present.into_iter().map(fold).collect();
+        let gone: Vec<String> = lock(&self.entries)
+            .intents
+            .keys()
+            .filter(|(k, name)| *k == kind && !present.contains(name))
+            .map(|(_, name)| name.clone())
+            .collect();
+        for name in gone {
+            self.settle(kind, &name)?;
+        }
+        Ok(())
+    }
+
+    /// How many creates are recorded as under way.
+    ///
+    /// ```
+    /// assert_eq!(provisioning_core::connectors::ownership::OwnershipRecord::in_memory().pending_intents(), 0);
+    /// ```
+    pub fn pending_intents(&self) -> usize {
+        lock(&self.entries).intents.len()
     }
 
     /// Forgets the target object `id` (it was deleted). Kept memberships are separate: see
@@ -289,18 +742,20 @@ impl OwnershipRecord {
     ///
     /// # Errors
     ///
-    /// [`ErrorClass::Fatal`] when the line cannot be written to the file.
+    /// [`ErrorClass::Fatal`] when the line cannot be written durably, or the record was
+    /// opened read-only.
     pub fn remove(&self, kind: Kind, id: &str) -> Result<(), ConnectorError> {
         let had = lock(&self.entries)
             .links
-            .remove(&(kind, id.to_owned()))
-            .is_some();
+            .contains_key(&(kind, id.to_owned()));
         if had {
             self.append(&Line::Link {
                 kind,
                 id: id.to_owned(),
                 external_id: None,
+                name: None,
             })?;
+            lock(&self.entries).links.remove(&(kind, id.to_owned()));
         }
         Ok(())
     }
@@ -320,7 +775,8 @@ impl OwnershipRecord {
     ///
     /// # Errors
     ///
-    /// [`ErrorClass::Fatal`] when the line cannot be written to the file.
+    /// [`ErrorClass::Fatal`] when the line cannot be written durably, or the record was
+    /// opened read-only.
     pub fn keep_member(&self, group_id: &str, user_id: &str) -> Result<(), ConnectorError> {
         let m = membership(group_id, user_id);
         if lock(&self.entries).kept.contains(&m) {
@@ -345,12 +801,14 @@ impl OwnershipRecord {
     ///
     /// # Errors
     ///
-    /// [`ErrorClass::Fatal`] when the line cannot be written to the file.
+    /// [`ErrorClass::Fatal`] when the line cannot be written durably, or the record was
+    /// opened read-only.
     pub fn forget_member(&self, group_id: &str, user_id: &str) -> Result<(), ConnectorError> {
         let m = membership(group_id, user_id);
-        let had = lock(&self.entries).kept.remove(&m);
+        let had = lock(&self.entries).kept.contains(&m);
         if had {
-            self.append(&Line::Forget { forget: m })?;
+            self.append(&Line::Forget { forget: m.clone() })?;
+            lock(&self.entries).kept.remove(&m);
         }
         Ok(())
     }
@@ -370,7 +828,8 @@ impl OwnershipRecord {
     ///
     /// # Errors
     ///
-    /// [`ErrorClass::Fatal`] when the line cannot be written to the file.
+    /// [`ErrorClass::Fatal`] when the line cannot be written durably, or the record was
+    /// opened read-only.
     pub fn forget_group(&self, group_id: &str) -> Result<(), ConnectorError> {
         self.forget_all(Line::ForgetGroup {
             forget_group: group_id.to_owned(),
@@ -391,19 +850,28 @@ impl OwnershipRecord {
     ///
     /// # Errors
     ///
-    /// [`ErrorClass::Fatal`] when the line cannot be written to the file.
+    /// [`ErrorClass::Fatal`] when the line cannot be written durably, or the record was
+    /// opened read-only.
     pub fn forget_user(&self, user_id: &str) -> Result<(), ConnectorError> {
         self.forget_all(Line::ForgetUser {
             forget_user: user_id.to_owned(),
         })
     }
 
-    /// Applies a `forget_group` / `forget_user` line, and writes it when it dropped any
-    /// kept membership.
+    /// Writes a `forget_group` / `forget_user` line when it drops any kept membership, then
+    /// applies it.
     fn forget_all(&self, line: Line) -> Result<(), ConnectorError> {
-        let had = lock(&self.entries).forget_all(&line);
+        let had = {
+            let entries = lock(&self.entries);
+            entries.kept.iter().any(|m| match &line {
+                Line::ForgetGroup { forget_group } => &m.group_id == forget_group,
+                Line::ForgetUser { forget_user } => &m.user_id == forget_user,
+                _ => false,
+            })
+        };
         if had {
             self.append(&line)?;
+            lock(&self.entries).forget_all(&line);
         }
         Ok(())
     }
@@ -455,13 +923,24 @@ impl OwnershipRecord {
         lock(&self.entries).links.is_empty()
     }
 
+    /// Writes `line` durably before the caller changes the entries: a change reported done
+    /// is in the store.
     fn append(&self, line: &Line) -> Result<(), ConnectorError> {
-        let Some((path, file)) = &self.file else {
-            return Ok(());
+        let (run, name) = match &self.writer {
+            Writer::Memory => return Ok(()),
+            Writer::ReadOnly(name) => {
+                return Err(ConnectorError::new(
+                    ErrorClass::Fatal,
+                    format!(
+                        "the ownership record {name} was opened read-only (for a plan, a dry \
+                         run or an audit) and cannot record this change; this is a bug: only \
+                         a run holding the record's lock writes"
+                    ),
+                ));
+            }
+            Writer::Locked(run, name) => (run, name),
         };
-        let mut text = serde_json::to_string(line).unwrap_or_default();
-        text.push('\n');
-        let mut file = lock(file);
+        let text = serde_json::to_string(line).unwrap_or_default();
         let what = match line {
             Line::Link { .. } => "the object will be offered for adoption next run".to_owned(),
             Line::Keep { keep } => format!(
@@ -474,19 +953,18 @@ impl OwnershipRecord {
                  target has it"
                     .to_owned()
             }
+            Line::Intent { .. } => "nothing was created".to_owned(),
+            Line::Settled { .. } | Line::Format { .. } => {
+                "the next run settles it again".to_owned()
+            }
         };
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.flush())
-            .map_err(|e| {
-                ConnectorError::new(
-                    ErrorClass::Fatal,
-                    format!(
-                        "the write succeeded but the ownership record {} could not be updated \
-                         ({e}); {what}",
-                        path.display()
-                    ),
-                )
-            })
+        lock(run).append(&text).map_err(|e| {
+            ConnectorError::new(
+                ErrorClass::Fatal,
+                format!("the ownership record {name} could not be updated; {what}"),
+            )
+            .with_source(e)
+        })
     }
 }
 
@@ -499,6 +977,8 @@ fn membership(group_id: &str, user_id: &str) -> Membership {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
     fn temp(name: &str) -> PathBuf {
@@ -552,6 +1032,7 @@ mod tests {
             "s2",
             "the line after a torn one reads"
         );
+        drop(again);
 
         std::fs::write(&path, "garbage\n{\"kind\":\"user\",\"id\":\"u1\"}\n").unwrap();
         let err = OwnershipRecord::open(&path).unwrap_err();
@@ -585,8 +1066,8 @@ mod tests {
         let lines = std::fs::read_to_string(&path).unwrap().lines().count();
         assert_eq!(
             lines,
-            1 + 7 + 3,
-            "one line per change that changed something"
+            1 + 1 + 7 + 3,
+            "the header, then one line per change that changed something"
         );
         drop(record);
 
@@ -606,11 +1087,12 @@ mod tests {
         record.keep_member("g2", "u3").unwrap();
         record.forget_group("g2").unwrap();
         drop(record);
-        // Reopening compacts: one line per live entry, and the line is a `keep` line.
+        // Reopening for a run compacts: the header, one line per live entry, and the line
+        // is a `keep` line.
         let record = OwnershipRecord::open(&path).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
-            text, "{\"keep\":{\"group_id\":\"g1\",\"user_id\":\"u1\"}}\n",
+            text, "{\"format\":2}\n{\"keep\":{\"group_id\":\"g1\",\"user_id\":\"u1\"}}\n",
             "compacted"
         );
         assert!(record.is_empty(), "no link was ever made");
@@ -660,6 +1142,159 @@ mod tests {
         .unwrap();
         let err = OwnershipRecord::open(&path).unwrap_err();
         assert!(err.to_string().contains("line 1"), "{err}");
+    }
+
+    /// Issue #13: a plan opening the record while an apply appends to it. On the code
+    /// before the state file (where both opens were `open`), the second open compacted the
+    /// file by renaming a new one over it, and `u2` went to the unlinked old inode.
+    #[test]
+    fn a_reader_opening_during_a_run_loses_no_link() {
+        let path = temp("concurrent");
+        let a = OwnershipRecord::open(&path).unwrap();
+        a.set(Kind::User, "u1", ExternalId::new("idp", "s1"))
+            .unwrap();
+        let b = OwnershipRecord::open_read_only(&path).unwrap();
+        assert_eq!(
+            b.get(Kind::User, "u1").unwrap().id,
+            "s1",
+            "the reader sees u1"
+        );
+        a.set(Kind::User, "u2", ExternalId::new("idp", "s2"))
+            .unwrap();
+        drop((a, b));
+        let again = OwnershipRecord::open(&path).unwrap();
+        assert_eq!(again.get(Kind::User, "u1").unwrap().id, "s1");
+        assert_eq!(again.get(Kind::User, "u2").map(|m| m.id), Some("s2".into()));
+    }
+
+    #[test]
+    fn a_second_run_fails_at_once_with_the_holder_and_a_killed_one_blocks_nobody() {
+        let path = temp("second-run");
+        let first = OwnershipRecord::open(&path).unwrap();
+        let err = OwnershipRecord::open(&path).unwrap_err();
+        assert_eq!(err.class(), ErrorClass::Conflict);
+        assert!(
+            err.to_string().contains(&format!(
+                "locked by another run (pid {}",
+                std::process::id()
+            )),
+            "{err}"
+        );
+        drop(first);
+        OwnershipRecord::open(&path).expect("released with the record");
+    }
+
+    /// Opening read-only never writes. What this proves and what it does not: the bytes and
+    /// the modification time of the file are unchanged and no file appears beside it (no
+    /// temp file, no lock file), so the record was never opened for writing. When the tests
+    /// run as root the directory's permissions are not enforced, so only an unprivileged
+    /// run also proves that a read-only directory suffices (checked below when it applies).
+    #[test]
+    fn opening_to_read_writes_nothing() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = temp("readonly");
+        let dir = path.parent().unwrap();
+        let text = "{\"kind\":\"user\",\"id\":\"u1\",\"external_id\":{\"issuer\":\"idp\",\"id\":\"s1\"}}\n{\"kind\":\"user\",\"id\":\"u1\"}\n{\"kind\":\"us";
+        std::fs::write(&path, text).unwrap();
+        let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+        let enforced = std::fs::write(dir.join("probe"), "").is_err();
+        let record = OwnershipRecord::open_read_only(&path).unwrap();
+        assert!(record.get(Kind::User, "u1").is_none());
+        let err = record
+            .set(Kind::User, "u2", ExternalId::new("idp", "s2"))
+            .unwrap_err();
+        assert_eq!(err.class(), ErrorClass::Fatal);
+        assert!(err.to_string().contains("opened read-only"), "{err}");
+        assert!(record.get(Kind::User, "u2").is_none());
+        assert!(
+            OwnershipRecord::open_read_only(dir.join("missing.jsonl"))
+                .unwrap()
+                .is_empty()
+        );
+        if enforced {
+            assert!(
+                OwnershipRecord::open(&path).is_err(),
+                "a run needs a writable directory"
+            );
+        }
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let _ = std::fs::remove_file(dir.join("probe"));
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            text,
+            "not rewritten"
+        );
+        assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), mtime);
+        let names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names,
+            [path.file_name().unwrap()],
+            "nothing created beside it"
+        );
+    }
+
+    #[test]
+    fn a_record_of_a_newer_format_is_refused_and_a_new_one_starts_with_its_header() {
+        let path = temp("newer");
+        std::fs::write(&path, "{\"format\":3}\n{\"kind\":\"user\",\"id\":\"u1\"}\n").unwrap();
+        let err = OwnershipRecord::open(&path).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("newer version of the tool (format 3"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("upgrade"), "{err}");
+        let err = OwnershipRecord::open_read_only(&path).unwrap_err();
+        assert!(err.to_string().contains("format 3"), "{err}");
+
+        let fresh = temp("fresh");
+        drop(OwnershipRecord::open(&fresh).unwrap());
+        assert_eq!(std::fs::read_to_string(&fresh).unwrap(), "{\"format\":2}\n");
+    }
+
+    #[test]
+    fn intents_survive_a_crash_and_become_links_only_under_the_lock() {
+        let path = temp("intents");
+        let run = OwnershipRecord::open(&path).unwrap();
+        run.intend(Kind::User, "Ada\u{301}", ExternalId::new("idp", "jc-ada"))
+            .unwrap();
+        run.intend(Kind::Group, "Ghosts", ExternalId::new("idp", "jc-g"))
+            .unwrap();
+        run.intend(Kind::User, "grace", ExternalId::new("idp", "jc-grace"))
+            .unwrap();
+        run.settle(Kind::User, "grace").unwrap();
+        drop(run); // killed after the creates, before their links
+
+        let plan = OwnershipRecord::open_read_only(&path).unwrap();
+        // NFD in the intent, NFC and another case on the target: the same name.
+        let mark = plan.claim(Kind::User, "u-1", "ADÁ").unwrap().unwrap();
+        assert_eq!(mark.id, "jc-ada");
+        assert!(
+            plan.get(Kind::User, "u-1").is_none(),
+            "a read-only record only answers"
+        );
+        assert!(
+            plan.claim(Kind::User, "u-2", "grace").unwrap().is_none(),
+            "settled"
+        );
+        drop(plan);
+
+        let run = OwnershipRecord::open(&path).unwrap();
+        assert_eq!(run.pending_intents(), 2);
+        assert_eq!(
+            run.claim(Kind::User, "u-1", "adá").unwrap().unwrap().id,
+            "jc-ada"
+        );
+        run.settle_unclaimed(Kind::Group, ["Engineering"]).unwrap();
+        assert_eq!(run.pending_intents(), 0, "Ghosts was never created");
+        drop(run);
+        let again = OwnershipRecord::open(&path).unwrap();
+        assert_eq!(again.get(Kind::User, "u-1").unwrap().id, "jc-ada");
+        assert_eq!(again.pending_intents(), 0);
     }
 
     #[test]

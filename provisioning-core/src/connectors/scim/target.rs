@@ -76,28 +76,54 @@ impl ScimTarget {
         self.profile
     }
 
-    fn mark(&self, kind: Kind, id: &str, external_id: Option<&str>) -> Option<ExternalId> {
+    /// The mark of an object: its `externalId` where the profile stores one; otherwise the
+    /// record's link, or, for an unlinked object, the mark of the create a stopped run made
+    /// (its intent, by name).
+    fn mark(
+        &self,
+        kind: Kind,
+        id: &str,
+        name: &str,
+        external_id: Option<&str>,
+    ) -> Result<Option<ExternalId>, ConnectorError> {
         if self.profile.stores_external_id() {
-            external_id.map(parse_external_id)
+            Ok(external_id.map(parse_external_id))
+        } else if let Some(mark) = self.ownership.get(kind, id) {
+            Ok(Some(mark))
         } else {
-            self.ownership.get(kind, id)
+            self.ownership.claim(kind, id, name)
         }
     }
 
-    fn user(&self, scim: ScimUser) -> User {
-        let id = scim.id.clone().unwrap_or_default();
-        let external_id = self.mark(Kind::User, &id, scim.external_id.as_deref());
-        user_from(scim, id, external_id)
+    /// The mark to keep in the record (not in the object) for a create.
+    fn local_mark<'a>(&self, mark: Option<&'a ExternalId>) -> Option<&'a ExternalId> {
+        mark.filter(|_| !self.profile.stores_external_id())
     }
 
-    fn group(&self, scim: &ScimGroup) -> Group {
+    fn user(&self, scim: ScimUser) -> Result<User, ConnectorError> {
         let id = scim.id.clone().unwrap_or_default();
-        Group {
-            external_id: self.mark(Kind::Group, &id, scim.external_id.as_deref()),
+        let external_id = self.mark(
+            Kind::User,
+            &id,
+            &scim.user_name,
+            scim.external_id.as_deref(),
+        )?;
+        Ok(user_from(scim, id, external_id))
+    }
+
+    fn group(&self, scim: &ScimGroup) -> Result<Group, ConnectorError> {
+        let id = scim.id.clone().unwrap_or_default();
+        Ok(Group {
+            external_id: self.mark(
+                Kind::Group,
+                &id,
+                &scim.display_name,
+                scim.external_id.as_deref(),
+            )?,
             id,
             display_name: scim.display_name.clone(),
             description: None,
-        }
+        })
     }
 
     fn external_id_value(&self, mark: Option<&ExternalId>) -> Option<String> {
@@ -305,9 +331,20 @@ impl TargetReader for ScimTarget {
         let user_ids: BTreeSet<&str> = users.iter().filter_map(|u| u.id.as_deref()).collect();
         let memberships = self.memberships(&groups, &user_ids).await?;
         let kept_memberships = self.ownership.kept_among(&memberships);
+        // A complete read: the intents it does not answer are creates that never happened.
+        self.ownership
+            .settle_unclaimed(Kind::User, users.iter().map(|u| u.user_name.as_str()))?;
+        self.ownership
+            .settle_unclaimed(Kind::Group, groups.iter().map(|g| g.display_name.as_str()))?;
         Ok(Snapshot {
-            groups: groups.iter().map(|g| self.group(g)).collect(),
-            users: users.into_iter().map(|u| self.user(u)).collect(),
+            groups: groups
+                .iter()
+                .map(|g| self.group(g))
+                .collect::<Result<_, _>>()?,
+            users: users
+                .into_iter()
+                .map(|u| self.user(u))
+                .collect::<Result<_, _>>()?,
             memberships,
             groups_out_of_scope: BTreeSet::new(),
             kept_memberships,
@@ -334,7 +371,7 @@ impl TargetReader for ScimTarget {
                 .await
                 .map_err(connector_error("looking up a user by userName"))?;
             if let Some(user) = found.into_iter().find(|u| fold(&u.user_name) == wanted) {
-                return Ok(Some(self.user(user)));
+                return self.user(user).map(Some);
             }
         }
         Ok(None)
@@ -354,7 +391,7 @@ impl TargetReader for ScimTarget {
                 .await
                 .map_err(connector_error("looking up a group by displayName"))?;
             if let Some(group) = found.iter().find(|g| fold(&g.display_name) == wanted) {
-                return Ok(Some(self.group(group)));
+                return self.group(group).map(Some);
             }
         }
         Ok(None)
@@ -366,13 +403,23 @@ impl Target for ScimTarget {
     async fn write(&self, operation: &Operation<String>) -> Result<Applied, ConnectorError> {
         match operation {
             Operation::CreateUser { user, .. } => {
-                let created = self
-                    .client
-                    .create(Resource::Users, &self.new_user(user)?)
-                    .await
-                    .map_err(connector_error("creating a user"))?;
-                let id = created.id.ok_or_else(missing_id)?;
-                self.remember(Kind::User, &id, user.external_id.as_ref())?;
+                let body = self.new_user(user)?;
+                let id = self
+                    .ownership
+                    .created(
+                        Kind::User,
+                        &user.user_name,
+                        self.local_mark(user.external_id.as_ref()),
+                        async {
+                            let created = self
+                                .client
+                                .create(Resource::Users, &body)
+                                .await
+                                .map_err(connector_error("creating a user"))?;
+                            created.id.ok_or_else(missing_id)
+                        },
+                    )
+                    .await?;
                 Ok(Applied {
                     created_id: Some(id),
                 })
@@ -422,13 +469,22 @@ impl Target for ScimTarget {
                     display_name: group.display_name.clone(),
                     ..ScimGroup::default()
                 };
-                let created = self
-                    .client
-                    .create(Resource::Groups, &body)
-                    .await
-                    .map_err(connector_error("creating a group"))?;
-                let id = created.id.ok_or_else(missing_id)?;
-                self.remember(Kind::Group, &id, group.external_id.as_ref())?;
+                let id = self
+                    .ownership
+                    .created(
+                        Kind::Group,
+                        &group.display_name,
+                        self.local_mark(group.external_id.as_ref()),
+                        async {
+                            let created = self
+                                .client
+                                .create(Resource::Groups, &body)
+                                .await
+                                .map_err(connector_error("creating a group"))?;
+                            created.id.ok_or_else(missing_id)
+                        },
+                    )
+                    .await?;
                 Ok(Applied {
                     created_id: Some(id),
                 })
