@@ -1009,30 +1009,18 @@ impl<'a> Planner<'a> {
                 rename_drafts.insert(&t.id, draft);
             }
         }
-        let freed = self.sequence_renames(&renames, &rename_drafts, |step, temporary| {
-            let user = temporaries.get(step.id)?;
-            let final_name = user.user_name.clone();
+        // A create into a name a rename frees runs after that rename.
+        let freed = self.sequence_renames(&renames, &rename_drafts, |id, temporary| {
+            let user = temporaries.get(id)?;
             let mut renamed = user.clone();
             renamed.user_name = temporary.to_owned();
             let operation = Operation::UpdateUser {
-                id: step.id.to_owned(),
+                id: id.to_owned(),
                 user: renamed,
                 fields: vec![TargetField::UserName],
             };
-            Some(Draft::new(
-                final_name.clone(),
-                operation,
-                Reason::TemporaryName { final_name },
-            ))
+            Some((operation, user.user_name.clone()))
         });
-        // A create into a name a rename frees runs after that rename.
-        let freed: HashMap<String, usize> = freed
-            .into_iter()
-            .filter_map(|(id, draft)| {
-                let user = target.users.iter().find(|u| u.id == id)?;
-                Some((fold(&user.user_name), draft))
-            })
-            .collect();
 
         // Pass 2: the others, by name.
         for (s, desired) in unlinked {
@@ -1172,19 +1160,23 @@ impl<'a> Planner<'a> {
     }
 
     /// Gives the rename drafts the order `renames` found: each after the step that frees
-    /// its name (a temporary rename, made by `temporary`, or a deletion). Returns, per
-    /// renamed object, the draft that frees its current name.
+    /// its name (a temporary rename, or a deletion). `temporary(id, name)` is the write
+    /// renaming object `id` to the temporary `name`, with the object's final name. Returns,
+    /// by folded current name, the draft that frees it.
     fn sequence_renames(
         &mut self,
         renames: &Order<'_>,
         rename_drafts: &HashMap<&str, usize>,
-        temporary: impl Fn(&renames::Step<'_>, &str) -> Option<Draft>,
+        temporary: impl Fn(&str, &str) -> Option<(Operation<Ref>, String)>,
     ) -> HashMap<String, usize> {
         let mut step_drafts: Vec<Option<usize>> = Vec::with_capacity(renames.steps.len());
         for (rank, step) in renames.steps.iter().enumerate() {
             let draft = match &step.temporary {
-                Some(name) => temporary(step, name).map(|draft| {
-                    self.drafts.push(draft);
+                Some(name) => temporary(step.id, name).map(|(operation, final_name)| {
+                    let reason = Reason::TemporaryName {
+                        final_name: final_name.clone(),
+                    };
+                    self.drafts.push(Draft::new(final_name, operation, reason));
                     self.drafts.len() - 1
                 }),
                 None => rename_drafts.get(step.id).copied(),
@@ -1204,7 +1196,7 @@ impl<'a> Planner<'a> {
             .steps
             .iter()
             .zip(&step_drafts)
-            .filter_map(|(step, draft)| Some((step.id.to_owned(), (*draft)?)))
+            .filter_map(|(step, draft)| Some((fold(step.current), (*draft)?)))
             .rev() // the first step of each object wins
             .collect()
     }
@@ -1321,31 +1313,19 @@ impl<'a> Planner<'a> {
 
         let finals: HashMap<&str, &Group> =
             linked.iter().map(|&(g, t)| (t.id.as_str(), g)).collect();
-        let freed = self.sequence_renames(&renames, &rename_drafts, |step, temporary| {
-            let g = finals.get(step.id)?;
-            let t = target.groups.iter().find(|t| t.id == step.id)?;
+        // A create into a name a rename frees runs after that rename.
+        let freed = self.sequence_renames(&renames, &rename_drafts, |id, temporary| {
+            let g = finals.get(id)?;
+            let t = target.groups.iter().find(|t| t.id == id)?;
             let mut renamed = t.clone();
             renamed.display_name = temporary.to_owned();
-            let final_name = g.display_name.clone();
             let operation = Operation::UpdateGroup {
                 id: t.id.clone(),
                 group: renamed,
                 keep_members: Vec::new(),
             };
-            Some(Draft::new(
-                final_name.clone(),
-                operation,
-                Reason::TemporaryName { final_name },
-            ))
+            Some((operation, g.display_name.clone()))
         });
-        // A create into a name a rename frees runs after that rename.
-        let freed: HashMap<String, usize> = freed
-            .into_iter()
-            .filter_map(|(id, draft)| {
-                let group = target.groups.iter().find(|g| g.id == id)?;
-                Some((fold(&group.display_name), draft))
-            })
-            .collect();
 
         let source_ids: BTreeSet<&str> = source
             .groups

@@ -56,6 +56,8 @@ pub(super) enum Refusal {
 pub(super) struct Step<'a> {
     /// The object renamed.
     pub(super) id: &'a str,
+    /// Its name now, which the step frees.
+    pub(super) current: &'a str,
     /// `Some`: a rename to this temporary name, breaking a cycle; `None`: the rename to
     /// the final name.
     pub(super) temporary: Option<String>,
@@ -201,6 +203,7 @@ pub(super) fn order<'a>(
             step_of.insert(first, steps.len());
             steps.push(Step {
                 id: claims[first].id,
+                current: claims[first].current,
                 temporary: Some(temporary),
                 after: None,
                 after_deletion: None,
@@ -210,6 +213,7 @@ pub(super) fn order<'a>(
                 step_of.insert(i, steps.len());
                 steps.push(Step {
                     id: claims[i].id,
+                    current: claims[i].current,
                     temporary: None,
                     after,
                     after_deletion: None,
@@ -218,6 +222,7 @@ pub(super) fn order<'a>(
             let after = successor(first).and_then(|j| step_of.get(&j).copied());
             steps.push(Step {
                 id: claims[first].id,
+                current: claims[first].current,
                 temporary: None,
                 after,
                 after_deletion: None,
@@ -228,6 +233,7 @@ pub(super) fn order<'a>(
                 step_of.insert(i, steps.len());
                 steps.push(Step {
                     id: claims[i].id,
+                    current: claims[i].current,
                     temporary: None,
                     after,
                     after_deletion: if after.is_none() { deletion(i) } else { None },
