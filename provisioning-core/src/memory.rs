@@ -249,13 +249,14 @@ impl MemoryDirectory {
         let Some(text) = description else {
             return Ok(());
         };
-        let length = text.chars().count();
+        // Counted in UTF-16 units, the stricter of the ways services count.
+        let length = text.encode_utf16().count();
         if self.capabilities.group_descriptions
             && let Some(max) = self.capabilities.max_group_description
             && !(1..=max).contains(&length)
         {
             self.refuse(format!(
-                "a group description of {length} characters; it must have 1 to {max}"
+                "a group description of {length} UTF-16 units; it must have 1 to {max}"
             ))?;
         }
         Ok(())

@@ -973,7 +973,7 @@ impl<'a> Planner<'a> {
         }
         // Renames into names held now: ordered, or refused (the user keeps its name).
         let renames = if self.caps.can_rename_users {
-            self.order_user_renames(&linked)
+            self.order_user_renames(source, &linked)
         } else {
             Order::default()
         };
@@ -1127,7 +1127,11 @@ impl<'a> Planner<'a> {
     }
 
     /// Orders the renames of the `linked` users (see [`renames`]).
-    fn order_user_renames(&self, linked: &[(&'a User, User, &'a User)]) -> Order<'a> {
+    fn order_user_renames(
+        &self,
+        source: &Snapshot,
+        linked: &[(&'a User, User, &'a User)],
+    ) -> Order<'a> {
         let claims: Vec<Claim<'a>> = linked
             .iter()
             .map(|(_, desired, t)| Claim {
@@ -1156,7 +1160,14 @@ impl<'a> Planner<'a> {
                     .iter()
                     .any(|u| u.id == id && self.owned(u.external_id.as_ref()))
         };
-        renames::order(&claims, &holders, &deleted, &fold)
+        // A temporary name never takes a name a source user may be created under.
+        let sources = source.users.iter().flat_map(|s| {
+            [
+                fold(&s.user_name),
+                s.primary_email().map(fold).unwrap_or_default(),
+            ]
+        });
+        renames::order(&claims, &holders, &deleted, &fold, sources)
     }
 
     /// Gives the rename drafts the order `renames` found: each after the step that frees
@@ -1531,7 +1542,8 @@ impl<'a> Planner<'a> {
                         })
                 })
         };
-        renames::order(&claims, &holders, &deleted, &fold)
+        let sources = source.groups.iter().map(|g| fold(&g.display_name));
+        renames::order(&claims, &holders, &deleted, &fold, sources)
     }
 
     /// Plans the membership additions and removals that make `current` equal `wanted`,
@@ -1641,8 +1653,12 @@ impl<'a> Planner<'a> {
             let Some(holder) = drafts[d].after_deletion.clone() else {
                 continue;
             };
-            let deletion = drafts.iter().position(|x| {
-                matches!(&x.operation, Operation::DeleteUser { id } | Operation::DeleteGroup { id } if *id == holder)
+            // Users and groups may share ids at a target: a user's rename waits for a user.
+            let renames_user = matches!(drafts[d].operation, Operation::UpdateUser { .. });
+            let deletion = drafts.iter().position(|x| match &x.operation {
+                Operation::DeleteUser { id } => renames_user && *id == holder,
+                Operation::DeleteGroup { id } => !renames_user && *id == holder,
+                _ => false,
             });
             if let Some(x) = deletion {
                 early[x] = true;

@@ -68,6 +68,10 @@ pub struct Connected {
     /// The configuration's policy with its issuer settled ([`Config::issuer`]): the policy
     /// to plan with.
     pub policy: Policy,
+    /// Whether that issuer was derived from the source (no `[policy] issuer`): an apply
+    /// then refuses while the target holds objects marked with the old default issuer
+    /// (see [`run::apply`](super::run::apply)).
+    pub issuer_derived: bool,
 }
 
 impl std::fmt::Debug for Connected {
@@ -237,6 +241,7 @@ pub async fn connect(
         target_label,
         jumpcloud,
         policy,
+        issuer_derived: !matches!(config.issuer(), Issuer::Configured(_)),
     })
 }
 

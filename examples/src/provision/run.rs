@@ -18,8 +18,8 @@ use provisioning_core::connectors::jumpcloud_import::{
     ImportOptions, ImportStatus, JumpCloudImport,
 };
 use provisioning_core::model::{Scope, Snapshot};
-use provisioning_core::plan::{Plan, plan as make_plan};
-use provisioning_core::policy::Policy;
+use provisioning_core::plan::{Plan, SkipReason, plan as make_plan};
+use provisioning_core::policy::{DEFAULT_ISSUER, Policy};
 use provisioning_core::report::{Report, Status, render_plan, render_report};
 use provisioning_core::saved::SavedPlan;
 use provisioning_core::sync::{SyncError, read_both};
@@ -256,6 +256,14 @@ async fn applied_or_dry_run(
             human: out.finish(),
         };
     }
+    if let Some(refusal) = upgrade_refusal(&plan, connected) {
+        out.print(&format!("\nREFUSED: {refusal}\n"));
+        return Outcome {
+            exit: Exit::Aborted,
+            json: document(connected, json!({ "plan": plan, "refused": refusal })),
+            human: out.finish(),
+        };
+    }
     let report = if plan.is_empty() && plan.abort.is_none() {
         out.print("\nNothing to apply.\n");
         Report::default()
@@ -270,6 +278,31 @@ async fn applied_or_dry_run(
         json: document(connected, json!({ "plan": plan, "report": report })),
         human: out.finish(),
     }
+}
+
+/// Why an apply must not run: the issuer was derived from the source (no `[policy]
+/// issuer`) and the target holds objects marked with the issuer earlier versions used by
+/// default. Applying would leave them unmanaged — a leaver among them would keep access —
+/// so the user picks: keep managing them, or leave them.
+fn upgrade_refusal(plan: &Plan, connected: &Connected) -> Option<String> {
+    let marked_by_old_default = plan
+        .skipped
+        .iter()
+        .filter(|s| {
+            matches!(&s.reason, SkipReason::OwnedByOtherIssuer { issuer } if issuer == DEFAULT_ISSUER)
+        })
+        .count();
+    (connected.issuer_derived && marked_by_old_default > 0).then(|| {
+        format!(
+            "{marked_by_old_default} target object(s) carry the ownership mark \
+             {DEFAULT_ISSUER:?}, which earlier versions used by default, and the issuer is now \
+             derived from the source ({:?}), so they would no longer be managed (nor \
+             deprovisioned). Set `issuer = {DEFAULT_ISSUER:?}` in [policy] to keep managing \
+             them, or an issuer of your own (no ':') to leave them as they are; nothing was \
+             written",
+            connected.policy.issuer
+        )
+    })
 }
 
 /// `provision apply <file>`: applies a saved plan exactly as saved — only if both sides,
@@ -576,5 +609,62 @@ mod tests {
         assert_eq!(plan_exit(&plan), Exit::Aborted);
         assert_eq!(Exit::Aborted as u8, 3);
         assert_eq!(Exit::ChangesFailed as u8, 2);
+    }
+
+    /// After an upgrade, objects marked with the old default issuer would silently leave
+    /// management (a leaver among them keeping access): a fresh or saved apply refuses,
+    /// writes nothing, and says how to choose; a configured issuer does not trip it.
+    #[tokio::test]
+    async fn an_apply_refuses_while_objects_carry_the_old_default_issuer_and_the_issuer_is_derived()
+    {
+        use provisioning_core::memory::MemoryDirectory;
+        use provisioning_core::model::{ExternalId, User};
+
+        let source = MemoryDirectory::default();
+        source.insert_user(User::new("u1", "ada@example.com").with_names("Ada", "L"));
+        source.insert_user(User::new("u2", "grace@example.com").with_names("Grace", "H"));
+        let target = std::sync::Arc::new(MemoryDirectory::default());
+        let mut old = User::new("t1", "ada@example.com").with_names("Ada", "L");
+        old.external_id = Some(ExternalId::new(DEFAULT_ISSUER, "u1"));
+        target.insert_user(old);
+        let mut policy = Policy::default();
+        policy.issuer = "jumpcloud:5f0c".into();
+        let connected = |issuer_derived| Connected {
+            source: Box::new(MemoryDirectory::new(source.snapshot())),
+            scope: Scope::All,
+            target: Box::new(MemoryDirectory::new(target.snapshot())),
+            source_label: "source".into(),
+            target_label: "target".into(),
+            jumpcloud: None,
+            policy: policy.clone(),
+            issuer_derived,
+        };
+
+        let derived = connected(true);
+        let outcome = apply(&derived, &derived.policy, false, false)
+            .await
+            .unwrap();
+        assert_eq!(outcome.exit, Exit::Aborted, "{}", outcome.human);
+        assert!(
+            outcome.human.contains("issuer = \"identity-provisioning\""),
+            "{}",
+            outcome.human
+        );
+        assert_eq!(
+            derived.target.read().await.unwrap().users.len(),
+            1,
+            "nothing was written"
+        );
+
+        let configured = connected(false);
+        let outcome = apply(&configured, &configured.policy, false, false)
+            .await
+            .unwrap();
+        assert_eq!(outcome.exit, Exit::Success, "{}", outcome.human);
+        assert_eq!(
+            configured.target.read().await.unwrap().users.len(),
+            2,
+            "grace was created"
+        );
     }
 }

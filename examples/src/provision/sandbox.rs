@@ -112,6 +112,7 @@ impl Sandbox {
             target_label: format!("Identity Store (sandbox) {SANDBOX_STORE_ID}"),
             jumpcloud: Some(jumpcloud.client()),
             policy,
+            issuer_derived: true,
         };
         Ok(Self {
             jumpcloud,

@@ -80,12 +80,14 @@ pub(super) type Holders<'a> = HashMap<String, (&'a str, &'a str)>;
 
 /// Orders the renames among `claims` (every object the run keeps, renamed or not).
 /// `deleted(id)` says whether this run deletes the unclaimed target object `id`; `fold` is
-/// the comparison key of names.
+/// the comparison key of names; `reserved` are further (folded) names a temporary name must
+/// not take (the source's, which a create may take).
 pub(super) fn order<'a>(
     claims: &[Claim<'a>],
     holders: &Holders<'a>,
     deleted: &dyn Fn(&str) -> bool,
     fold: &dyn Fn(&str) -> String,
+    reserved: impl IntoIterator<Item = String>,
 ) -> Order<'a> {
     let by_id: HashMap<&str, usize> = claims.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
     // The final folded name of each claim; a refused rename falls back to the current one.
@@ -162,6 +164,7 @@ pub(super) fn order<'a>(
     };
     let mut names_in_use: HashSet<String> = holders.keys().cloned().collect();
     names_in_use.extend(finals.iter().cloned());
+    names_in_use.extend(reserved);
     let mut steps: Vec<Step<'a>> = Vec::new();
     let mut step_of: HashMap<usize, usize> = HashMap::new(); // claim → its first step
     let deletion = |i: usize| -> Option<&'a str> {
@@ -300,7 +303,7 @@ mod tests {
             claim("2", "b", "c"),
             claim("3", "c", "d"),
         ];
-        let order = order(&claims, &holders(&claims, &[]), &|_| false, &fold);
+        let order = order(&claims, &holders(&claims, &[]), &|_| false, &fold, []);
         let ids: Vec<&str> = order.steps.iter().map(|s| s.id).collect();
         assert_eq!(ids, ["3", "2", "1"]);
         let names = replay(&claims, &order, &[]);
@@ -319,7 +322,7 @@ mod tests {
             ],
             vec![claim("1", "Ada", "bob"), claim("2", "BOB", "ada")],
         ] {
-            let order = order(&claims, &holders(&claims, &[]), &|_| false, &fold);
+            let order = order(&claims, &holders(&claims, &[]), &|_| false, &fold, []);
             assert!(order.refused.is_empty());
             assert_eq!(order.steps.len(), claims.len() + 1, "{:?}", order.steps);
             assert_eq!(
@@ -337,7 +340,13 @@ mod tests {
     fn a_name_held_by_a_kept_object_refuses_the_rename_and_what_waited_on_it() {
         // 1 wants "x", held by an object the run keeps; 2 wants 1's name.
         let claims = [claim("1", "a", "x"), claim("2", "b", "a")];
-        let order = order(&claims, &holders(&claims, &[("9", "X")]), &|_| false, &fold);
+        let order = order(
+            &claims,
+            &holders(&claims, &[("9", "X")]),
+            &|_| false,
+            &fold,
+            [],
+        );
         assert!(order.steps.is_empty(), "{:?}", order.steps);
         assert!(matches!(&order.refused["1"], Refusal::Held { holder, .. } if holder == "X"));
         assert!(matches!(&order.refused["2"], Refusal::Held { holder, .. } if holder == "a"));
@@ -351,9 +360,29 @@ mod tests {
             &holders(&claims, &[("9", "x")]),
             &|id| id == "9",
             &fold,
+            [],
         );
         assert_eq!(order.steps.len(), 1);
         assert_eq!(order.steps[0].after_deletion, Some("9"));
+    }
+
+    #[test]
+    fn a_temporary_name_never_takes_a_reserved_name() {
+        let claims = [claim("1", "a", "b"), claim("2", "b", "a")];
+        let reserved = [fold("renaming-1.a"), fold("renaming-1.b")];
+        let order = order(
+            &claims,
+            &holders(&claims, &[]),
+            &|_| false,
+            &fold,
+            reserved.clone(),
+        );
+        let temporary = order
+            .steps
+            .iter()
+            .find_map(|s| s.temporary.clone())
+            .unwrap();
+        assert!(!reserved.contains(&fold(&temporary)), "{temporary}");
     }
 
     #[test]
@@ -363,7 +392,7 @@ mod tests {
             claim("2", "b", "SAME"),
             claim("3", "c", "d"),
         ];
-        let order = order(&claims, &holders(&claims, &[]), &|_| false, &fold);
+        let order = order(&claims, &holders(&claims, &[]), &|_| false, &fold, []);
         assert_eq!(order.steps.len(), 1, "only 3 is renamed");
         match &order.refused["1"] {
             Refusal::Collision { with, .. } => assert_eq!(with, &["SAME".to_owned()]),
