@@ -152,6 +152,9 @@ struct Entries {
     links: BTreeMap<(Kind, String), ExternalId>,
     kept: BTreeSet<Membership>,
     intents: BTreeMap<(Kind, String), ExternalId>,
+    /// Creates of this process whose outcome is unknown (a timeout, a 5xx): a conflict on
+    /// a retry may be the object the first attempt made. Never written.
+    uncertain: BTreeSet<(Kind, String)>,
 }
 
 impl Entries {
@@ -589,14 +592,21 @@ impl OwnershipRecord {
                 Ok(id)
             }
             Err(err) => {
-                let definite = matches!(
-                    err.class(),
-                    ErrorClass::Conflict
-                        | ErrorClass::Invalid
-                        | ErrorClass::Denied
-                        | ErrorClass::NotFound
-                        | ErrorClass::RateLimited
-                );
+                let key = (kind, fold(name));
+                let definite = match err.class() {
+                    // A retry's conflict after an attempt of unknown outcome may be the
+                    // object that attempt made: the intent stays, so that the lookup after
+                    // the conflict (and the next read) recognise it.
+                    ErrorClass::Conflict => !lock(&self.entries).uncertain.contains(&key),
+                    ErrorClass::Invalid
+                    | ErrorClass::Denied
+                    | ErrorClass::NotFound
+                    | ErrorClass::RateLimited => true,
+                    _ => {
+                        lock(&self.entries).uncertain.insert(key);
+                        false
+                    }
+                };
                 if mark.is_some() && definite {
                     self.settle(kind, name)?;
                 }
@@ -1254,6 +1264,40 @@ mod tests {
         let fresh = temp("fresh");
         drop(OwnershipRecord::open(&fresh).unwrap());
         assert_eq!(std::fs::read_to_string(&fresh).unwrap(), "{\"format\":2}\n");
+    }
+
+    /// A create that timed out may have succeeded: its retry's conflict is that object,
+    /// not someone else's, so the intent stays and the lookup after the conflict finds the
+    /// object as ours (with adoption off, settling it would orphan the object for good).
+    #[test]
+    fn a_conflict_after_a_create_of_unknown_outcome_keeps_the_intent() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let record = OwnershipRecord::in_memory();
+        let mark = ExternalId::new("idp", "jc-ada");
+        let attempt = |class| {
+            record.created(Kind::User, "Ada", Some(&mark), async move {
+                Err::<String, _>(ConnectorError::new(class, "refused"))
+            })
+        };
+        runtime
+            .block_on(attempt(ErrorClass::Transient))
+            .unwrap_err();
+        runtime.block_on(attempt(ErrorClass::Conflict)).unwrap_err();
+        assert_eq!(
+            record.claim(Kind::User, "u-9", "ada").unwrap(),
+            Some(mark.clone())
+        );
+
+        // Without an uncertain attempt first, a conflict is someone else's object.
+        let record = OwnershipRecord::in_memory();
+        runtime
+            .block_on(record.created(Kind::User, "Ada", Some(&mark), async {
+                Err::<String, _>(ConnectorError::new(ErrorClass::Conflict, "exists"))
+            }))
+            .unwrap_err();
+        assert_eq!(record.claim(Kind::User, "u-9", "ada").unwrap(), None);
     }
 
     #[test]
