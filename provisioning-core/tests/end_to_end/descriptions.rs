@@ -151,9 +151,9 @@ async fn identity_store_writes_never_send_an_empty_description_and_cut_a_long_on
 /// JumpCloud groups WITH descriptions → scim2-server under every profile → apply → the
 /// second plan must be empty.
 ///
-/// Expected to fail until the planner honours the target's capabilities for descriptions
-/// (`Capabilities::group_descriptions`, being added elsewhere): the SCIM target neither
-/// writes nor reads `description`, so every plan repeats an `update_group`.
+/// The SCIM targets hold no group description (`Capabilities::group_descriptions` is off
+/// for every profile), so the planner never plans one; before it honoured that, every plan
+/// repeated an `update_group` per described group.
 async fn described_groups_converge(target: &dyn Target) {
     let fake = FakeJumpCloud::start().await;
     let ada = fake.add_user(NewSystemUser::new("ada", "ada@example.com").names("Ada", "Lovelace"));
