@@ -142,7 +142,17 @@ impl FileStateStore {
     /// # let _ = store;
     /// ```
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
+        let path = path.into();
+        // A record reached through a symlink is locked and compacted where it lives, so that
+        // a compaction replaces the file, not the link.
+        let linked = path
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink());
+        let path = match linked.then(|| std::fs::canonicalize(&path)) {
+            Some(Ok(real)) => real,
+            _ => path,
+        };
+        Self { path }
     }
 
     /// The sidecar file the lock is taken on: the record's path with `.lock` appended.
@@ -326,6 +336,24 @@ mod tests {
         ));
         std::fs::create_dir_all(&dir).unwrap();
         dir.join("record.jsonl")
+    }
+
+    #[test]
+    fn a_record_reached_through_a_symlink_is_compacted_where_it_lives() {
+        let real = temp();
+        std::fs::write(&real, "{\"format\":2}\n").unwrap();
+        let link = real.with_file_name("link.jsonl");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let store = FileStateStore::new(&link);
+        let mut run = store.lock(false).unwrap();
+        run.compact("{\"format\":2}\n{\"keep\":{\"group_id\":\"g\",\"user_id\":\"u\"}}\n")
+            .unwrap();
+        drop(run);
+        assert!(
+            link.symlink_metadata().unwrap().file_type().is_symlink(),
+            "still a link"
+        );
+        assert!(std::fs::read_to_string(&real).unwrap().contains("keep"));
     }
 
     #[test]
