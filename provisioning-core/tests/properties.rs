@@ -1,7 +1,8 @@
 //! Property tests over random source and target directories, capabilities and policies:
 //! - the plan of a target that already matches its source is empty;
-//! - applying plan(S, T) to T converges: the next plan is empty, and every source user the
-//!   plan did not skip is at the target with its mapped attributes;
+//! - applying plan(S, T) to T converges: the next plan is empty, every source user the
+//!   plan did not skip is at the target with its mapped attributes, and every source group
+//!   it did not skip is there holding its members (read from the target's own links);
 //! - no plan deactivates or deletes when the policy forbids it;
 //! - an aborted plan writes nothing;
 //! - under source damage (groups emptied, lists truncated, states randomised, names
@@ -241,6 +242,10 @@ fn plan_against(source: &Snapshot, target: &MemoryDirectory, policy: &Policy) ->
     plan(source, &target.snapshot(), &target.capabilities(), policy)
 }
 
+fn caps_of(target: &MemoryDirectory) -> Capabilities {
+    target.capabilities()
+}
+
 fn options() -> ApplyOptions {
     let mut options = ApplyOptions::default();
     options.concurrency = 3;
@@ -305,6 +310,40 @@ proptest! {
                 now.users,
                 provisioning_core::report::render_plan(&first)
             );
+        }
+        // Every source group the plan did not skip is at the target, linked, and holds
+        // every member the plan did not skip: read from the target's own links, not from
+        // the planner's views.
+        if policy.manage_groups {
+            let linked_to = |id: &str| -> Option<String> {
+                now.users
+                    .iter()
+                    .find(|u| u.id == id)
+                    .and_then(|u| u.external_id.as_ref())
+                    .filter(|l| l.issuer == DEFAULT_ISSUER)
+                    .map(|l| l.id.clone())
+            };
+            for g in &source.groups {
+                if skipped.contains(g.display_name.as_str()) {
+                    continue;
+                }
+                let twin = now.groups.iter().find(|t| {
+                    t.external_id.as_ref().is_some_and(|l| l.issuer == DEFAULT_ISSUER && l.id == g.id)
+                });
+                let Some(twin) = twin else {
+                    prop_assert!(false, "group {} is not at the target", g.display_name);
+                    continue;
+                };
+                let held: BTreeSet<String> = now.members_of(&twin.id).filter_map(linked_to).collect();
+                for u in source.members_of(&g.id) {
+                    let user = source.users.iter().find(|s| s.id == u).unwrap();
+                    let gone = !user.active && !caps_of(&target).can_deactivate_users;
+                    if skipped.contains(user.user_name.as_str()) || gone {
+                        continue;
+                    }
+                    prop_assert!(held.contains(u), "{} is not a member of {} at the target", user.user_name, g.display_name);
+                }
+            }
         }
     }
 
