@@ -200,8 +200,14 @@ async fn killed_sync(
     )
     .unwrap();
     let record = dir.join("provision.ownership.jsonl");
+    let lines = || {
+        std::fs::read_to_string(&record)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
     let mut kills = 0;
     loop {
+        let before = lines();
         let mut child = provision(&config)
             .arg("apply")
             .stdout(Stdio::null())
@@ -229,13 +235,17 @@ async fn killed_sync(
         }
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        kills += 1;
-        eprintln!(
-            "  kill {kills} at {delay:?}: record has {} lines",
-            std::fs::read_to_string(&record)
-                .map(|t| t.lines().count())
-                .unwrap_or(0)
-        );
+        // Only a kill that lands after the run wrote something counts: one during startup
+        // or the read tests nothing.
+        let after = lines();
+        if after > before {
+            kills += 1;
+            eprintln!(
+                "  kill {kills} at {delay:?}: the record went from {before} to {after} lines"
+            );
+        } else {
+            eprintln!("  kill at {delay:?} before any write: not counted");
+        }
     }
     // A last run, unkilled, completes whatever the kills left undone.
     let (code, out, err) = run(&config, &["apply"]).await;
