@@ -198,7 +198,8 @@ pub async fn connect(
                 store.ownership_file.as_deref(),
                 "target.identity_store.ownership_file",
                 access,
-            )?;
+            )
+            .await?;
             let mut target =
                 IdentityStoreTarget::new(Arc::new(SdkIdentityStore::new(aws, &store_id)), record);
             if store.external_id_marks {
@@ -224,7 +225,8 @@ pub async fn connect(
                 scim.ownership_file.as_deref(),
                 "target.scim.ownership_file",
                 access,
-            )?;
+            )
+            .await?;
             let target = ScimTarget::new(client, scim.profile).with_ownership(record);
             (
                 Box::new(target),
@@ -285,7 +287,7 @@ pub async fn jumpcloud_issuer(client: &jumpcloud_api::Client) -> Result<String> 
     }
 }
 
-fn open_record(
+async fn open_record(
     config_path: &Path,
     configured: Option<&Path>,
     field: &str,
@@ -297,7 +299,11 @@ fn open_record(
         RecordAccess::Run { wait } => match OwnershipRecord::open(&path) {
             Err(err) if wait && err.class() == ErrorClass::Conflict => {
                 eprintln!("{err}: waiting for it to end (--wait-lock)");
-                OwnershipRecord::open_waiting(&path)
+                // The wait blocks on the lock: off the async runtime.
+                let waiting = path.clone();
+                tokio::task::spawn_blocking(move || OwnershipRecord::open_waiting(&waiting))
+                    .await
+                    .context("waiting for the ownership record's lock")?
             }
             Err(err) if err.class() == ErrorClass::Conflict => {
                 return Err(anyhow::Error::new(err)).with_context(|| {
