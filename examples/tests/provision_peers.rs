@@ -198,14 +198,7 @@ fn moto_target(store: &str) -> String {
 async fn store_state(store: &str) -> (Vec<String>, Vec<String>, Vec<(String, String)>) {
     use aws_access::identity_store::{IdentityStore, SdkIdentityStore};
     use futures::TryStreamExt;
-    let credentials =
-        aws_credential_types::Credentials::new("testing", "testing", None, None, "test");
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(Peer::Moto.url())
-        .credentials_provider(credentials)
-        .load()
-        .await;
+    let config = test_peers::moto_sdk_config().await;
     let client = SdkIdentityStore::new(&config, store);
     let users: Vec<_> = client.list_users().try_collect().await.unwrap();
     let groups: Vec<_> = client.list_groups().try_collect().await.unwrap();

@@ -177,6 +177,27 @@ fn lookup_in(var: &'static str, get: impl Fn(&str) -> Option<String>) -> Result<
     }
 }
 
+/// The AWS SDK configuration of a client of moto ([`Peer::Moto`]): its URL as the endpoint
+/// of every service, region `us-east-1`, and the dummy credentials moto accepts. Tests read
+/// what moto holds through it, independently of the engine's connectors.
+///
+/// ```no_run
+/// # async fn run() {
+/// let config = test_peers::moto_sdk_config().await;
+/// assert_eq!(config.region().map(|r| r.as_ref()), Some("us-east-1"));
+/// # }
+/// ```
+pub async fn moto_sdk_config() -> aws_config::SdkConfig {
+    let credentials =
+        aws_credential_types::Credentials::new("testing", "testing", None, None, "test");
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(Peer::Moto.url())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(credentials)
+        .load()
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,14 +28,7 @@ use crate::common;
 /// A fresh identity store on moto: the SDK client (to read what moto stored), its id, and
 /// the target over it.
 async fn moto() -> (aws_sdk_identitystore::Client, String, Arc<SdkIdentityStore>) {
-    let credentials =
-        aws_credential_types::Credentials::new("testing", "testing", None, None, "test");
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(Peer::Moto.url())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(credentials)
-        .load()
-        .await;
+    let config = test_peers::moto_sdk_config().await;
     let client = aws_sdk_identitystore::Client::new(&config);
     let store_id = format!("d-{:010x}", fastrand::u64(..) % 0xff_ffff_ffff);
     let store = SdkIdentityStore::from_client(

@@ -12,20 +12,12 @@ use aws_access::identity_store::SdkIdentityStore;
 use provisioning_core::connectors::identity_store::IdentityStoreTarget;
 use provisioning_core::connectors::ownership::OwnershipRecord;
 use provisioning_core::policy::Deprovision;
-use test_peers::Peer;
 
 use crate::common::{self, Departed};
 
 /// A fresh identity store of its own on moto.
 pub async fn moto_store() -> Arc<SdkIdentityStore> {
-    let credentials =
-        aws_credential_types::Credentials::new("testing", "testing", None, None, "test");
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(Peer::Moto.url())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(credentials)
-        .load()
-        .await;
+    let config = test_peers::moto_sdk_config().await;
     let store_id = format!("d-{:010x}", fastrand::u64(..) % 0xff_ffff_ffff);
     let store = SdkIdentityStore::from_client(
         aws_sdk_identitystore::Client::new(&config),
