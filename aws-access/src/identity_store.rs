@@ -846,13 +846,21 @@ impl IdentityStore for SdkIdentityStore {
             .call(|| async { request.clone().send().await.map_err(fail("CreateUser")) })
             .await
         {
-            Ok(out) => {
-                let id = UserId(out.user_id().to_owned());
-                Ok(Created {
-                    value: self.describe_user(&id).await?,
-                    adopted: false,
-                })
-            }
+            // One call per create: the record is what was sent, with the id it got.
+            Ok(out) => Ok(Created {
+                value: User {
+                    id: UserId(out.user_id().to_owned()),
+                    user_name: user.user_name.clone(),
+                    display_name: Some(user.display_name.clone()),
+                    given_name: Some(user.given_name.clone()),
+                    family_name: Some(user.family_name.clone()),
+                    email: user.email.clone().filter(|e| !e.is_empty()),
+                    phone: user.phone.clone().filter(|p| !p.is_empty()),
+                    external_ids: Vec::new(),
+                    enabled: None,
+                },
+                adopted: false,
+            }),
             Err(err) if err.is_conflict() && on_conflict == OnConflict::Adopt => {
                 let Some(id) = self
                     .find_user(&UserLookup::UserName(user.user_name.clone()))

@@ -457,3 +457,63 @@ async fn the_identity_store_is_discovered_from_the_one_identity_center_instance(
         .unwrap();
     assert!(id.starts_with("d-"), "{id}");
 }
+
+/// Counts the operations the real SDK client sends, by their `X-Amz-Target` header: what
+/// the wire sees, not what a fake below the client would.
+#[derive(Debug, Default, Clone)]
+struct WireCount(std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, u32>>>);
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for WireCount {
+    fn name(&self) -> &'static str {
+        "WireCount"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or("?")
+            .rsplit('.')
+            .next()
+            .unwrap_or("?")
+            .to_owned();
+        *self.0.lock().unwrap().entry(target).or_default() += 1;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_user_create_is_one_request_at_the_wire() {
+    let count = WireCount::default();
+    let config = aws_sdk_identitystore::config::Builder::from(&moto().await)
+        .interceptor(count.clone())
+        .build();
+    let store = SdkIdentityStore::from_client(
+        aws_sdk_identitystore::Client::from_conf(config),
+        unique("d-"),
+        NonZeroU32::new(1000).unwrap(),
+    );
+    let mut ada = NewUser::new(unique("ada-"), "Ada", "Lovelace");
+    ada.email = Some("ada@example.com".into());
+    let created = store.create_user(&ada, OnConflict::Fail).await.unwrap();
+    assert_eq!(created.value.user_name, ada.user_name);
+    assert_eq!(created.value.email.as_deref(), Some("ada@example.com"));
+    assert_eq!(created.value.given_name.as_deref(), Some("Ada"));
+    let sent = count.0.lock().unwrap().clone();
+    assert_eq!(
+        sent,
+        [("CreateUser".to_owned(), 1)].into(),
+        "one call per create"
+    );
+    // What was returned is what the store holds.
+    assert_eq!(
+        store.describe_user(&created.value.id).await.unwrap(),
+        created.value
+    );
+}
