@@ -1117,11 +1117,10 @@ impl IdentityStore for SdkIdentityStore {
     }
 
     async fn add_member(&self, group: &GroupId, user: &UserId) -> Result<MembershipId> {
-        // Real AWS refuses a duplicate with ConflictException; moto accepts it and makes a
-        // second membership. Looking first keeps both at one membership.
-        if let Some(existing) = self.membership_id(group, user).await? {
-            return Ok(existing);
-        }
+        // One request per add: sent directly; real AWS refuses a duplicate with
+        // ConflictException, and only then is the existing membership looked up. (moto
+        // accepts a duplicate and makes a second membership: callers that may add an existing
+        // member against it check first.)
         let created = self
             .call(|| async {
                 self.client

@@ -13,16 +13,12 @@ use aws_sdk_identitystore::operation::create_group_membership::{
     CreateGroupMembershipError, CreateGroupMembershipOutput,
 };
 use aws_sdk_identitystore::operation::describe_user::{DescribeUserError, DescribeUserOutput};
-use aws_sdk_identitystore::operation::get_group_membership_id::{
-    GetGroupMembershipIdError, GetGroupMembershipIdOutput,
-};
+use aws_sdk_identitystore::operation::get_group_membership_id::GetGroupMembershipIdOutput;
 use aws_sdk_identitystore::operation::list_groups::ListGroupsOutput;
 use aws_sdk_identitystore::operation::list_users::ListUsersOutput;
 use aws_sdk_identitystore::operation::update_user::UpdateUserOutput;
 use aws_sdk_identitystore::types::User;
-use aws_sdk_identitystore::types::error::{
-    ConflictException, ResourceNotFoundException, ThrottlingException,
-};
+use aws_sdk_identitystore::types::error::{ConflictException, ThrottlingException};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_types::Document;
 use futures::TryStreamExt;
@@ -236,18 +232,10 @@ async fn a_repeated_next_token_stops_paging_with_an_error() {
 
 #[tokio::test]
 async fn a_duplicate_membership_conflict_resolves_to_the_existing_membership() {
-    // Real AWS: the lookup races a concurrent add, so the create conflicts; the second
-    // lookup finds the membership the other writer made.
+    // Real AWS: the create is sent first and conflicts (the member is there already); only
+    // then is the existing membership looked up.
     let lookup = mock!(Client::get_group_membership_id)
         .sequence()
-        .error(|| {
-            GetGroupMembershipIdError::ResourceNotFoundException(
-                ResourceNotFoundException::builder()
-                    .message("not found")
-                    .meta(meta("ResourceNotFoundException", "not found"))
-                    .build(),
-            )
-        })
         .output(|| {
             GetGroupMembershipIdOutput::builder()
                 .membership_id("m-existing")
@@ -284,6 +272,7 @@ async fn a_duplicate_membership_conflict_resolves_to_the_existing_membership() {
         .unwrap();
     assert_eq!(id.as_str(), "m-existing");
     assert_eq!(create.num_calls(), 1);
+    assert_eq!(lookup.num_calls(), 1, "looked up only after the conflict");
     assert_eq!(unused.num_calls(), 0);
 }
 

@@ -184,12 +184,9 @@ async fn groups_and_memberships_carry_names_and_are_idempotent() {
                 .value,
         );
     }
-    let first = store.add_member(&eng.id, &users[0].id).await.unwrap();
-    let again = store.add_member(&eng.id, &users[0].id).await.unwrap();
-    assert_eq!(
-        first, again,
-        "an existing membership is returned, not duplicated"
-    );
+    // (A second add of a member is the service's ConflictException, resolved to the
+    // existing membership: moto does not refuse duplicates, so tests/mocked.rs shows it.)
+    store.add_member(&eng.id, &users[0].id).await.unwrap();
     store.add_member(&eng.id, &users[1].id).await.unwrap();
 
     let members = store.group_members(&eng.id).await.unwrap();
@@ -489,7 +486,7 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for WireCount {
 }
 
 #[tokio::test]
-async fn a_user_create_is_one_request_at_the_wire() {
+async fn a_user_create_and_a_membership_add_are_one_request_each_at_the_wire() {
     let count = WireCount::default();
     let config = aws_sdk_identitystore::config::Builder::from(&moto().await)
         .interceptor(count.clone())
@@ -515,5 +512,23 @@ async fn a_user_create_is_one_request_at_the_wire() {
     assert_eq!(
         store.describe_user(&created.value.id).await.unwrap(),
         created.value
+    );
+
+    // A membership add is one request too: no lookup before it.
+    let group = store
+        .create_group(&unique("eng-"), None, OnConflict::Fail)
+        .await
+        .unwrap()
+        .value;
+    count.0.lock().unwrap().clear();
+    store
+        .add_member(&group.id, &created.value.id)
+        .await
+        .unwrap();
+    let sent = count.0.lock().unwrap().clone();
+    assert_eq!(
+        sent,
+        [("CreateGroupMembership".to_owned(), 1)].into(),
+        "one call per add"
     );
 }

@@ -87,6 +87,21 @@ fn the_seed_001_walkthrough_runs_against_moto() {
         out.trim(),
         "User:johndoe added to Group:AWS_Applied_Scientists successfully"
     );
+    // Again: the member is there, nothing is written (no duplicate membership).
+    let out = ok(
+        store,
+        &[
+            "adduser_to_group",
+            "--groupname",
+            "AWS_Applied_Scientists",
+            "--username",
+            "johndoe",
+        ],
+    );
+    assert_eq!(
+        out.trim(),
+        "User:johndoe is already a member of Group:AWS_Applied_Scientists: nothing to do"
+    );
 
     let out = ok(
         store,

@@ -259,6 +259,26 @@ async fn main() -> Result<()> {
                 user_id(&store, &user_name).await?,
                 group_id(&store, &group_name).await?,
             );
+            // Idempotent: a second run finds the member and writes nothing (moto would
+            // accept a duplicate membership; the service would answer a conflict).
+            let present = store
+                .is_member(&user, std::slice::from_ref(&group))
+                .await
+                .with_context(|| format!("checking whether {user_name} is in {group_name}"))?
+                .get(&group)
+                .copied()
+                .unwrap_or(false);
+            if present {
+                let line = format!(
+                    "User:{user_name} is already a member of Group:{group_name}: nothing to do"
+                );
+                out(
+                    json,
+                    &[line],
+                    json!({"user_name": user_name, "group_name": group_name, "already_member": true}),
+                );
+                return Ok(());
+            }
             let membership = store
                 .add_member(&group, &user)
                 .await
