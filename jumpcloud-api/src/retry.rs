@@ -3,6 +3,7 @@
 //! | what happened | safe or idempotent (GET, PUT, DELETE, graph writes) | non-idempotent (creates) |
 //! |---|---|---|
 //! | 429 | retry, after `Retry-After` when given (capped) | retry (JumpCloud refused it unprocessed) |
+//! | 500 (an error page in front of the API) | retry with backoff | give up: the status |
 //! | 502, 503, 504 | retry with backoff | give up: [`Error::Unconfirmed`](crate::Error::Unconfirmed) |
 //! | connection failure before sending | retry with backoff | retry with backoff |
 //! | timeout or connection lost after sending | retry with backoff | give up: unconfirmed |
@@ -119,6 +120,9 @@ pub fn next_step(
     let retryable = match seen {
         Seen::Status(status) if status < 400 => return Next::Done,
         Seen::Status(429) | Seen::ConnectFailed => true,
+        // An internal error (an nginx page in front of the API): sent again only when
+        // sending it twice is harmless; a create that got one failed plainly.
+        Seen::Status(500) => idempotency == Idempotency::Idempotent,
         Seen::Status(502..=504) | Seen::Lost => match idempotency {
             Idempotency::Idempotent => true,
             Idempotency::NotIdempotent => return Next::Unconfirmed,
@@ -176,7 +180,13 @@ mod tests {
             (I, Seen::Status(401), None, 1, Next::Done),
             (I, Seen::Status(404), None, 1, Next::Done),
             (I, Seen::Status(409), None, 1, Next::Done),
-            (I, Seen::Status(500), None, 1, Next::Done),
+            (
+                I,
+                Seen::Status(500),
+                None,
+                1,
+                Next::WaitThenRetry(Duration::from_millis(250)),
+            ),
             (N, Seen::Status(500), None, 1, Next::Done),
             // 429: any method, Retry-After honoured, else backoff.
             (

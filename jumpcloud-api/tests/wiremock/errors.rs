@@ -40,6 +40,51 @@ async fn a_429_is_waited_out_with_its_retry_after_and_retried() {
 }
 
 #[tokio::test]
+async fn one_html_500_on_a_read_is_retried_and_the_read_succeeds() {
+    // An nginx error page in front of JumpCloud: a GET is idempotent, so it is sent again.
+    let (server, jc) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/usergroups/g1"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .insert_header("content-type", "text/html")
+                .set_body_string(
+                    "<html><body><h1>500 Internal Server Error</h1>nginx</body></html>",
+                ),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/usergroups/g1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "g1", "name": "eng"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let group = jc.user_groups().get(&GroupId::from("g1")).await.unwrap();
+    assert_eq!(group.name, "eng");
+}
+
+#[tokio::test]
+async fn a_create_that_gets_a_500_is_not_resent() {
+    let (server, jc) = setup().await;
+    Mock::given(method("POST"))
+        .and(path("/api/systemusers"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = jc
+        .users()
+        .create(&NewSystemUser::new("ada", "ada@example.com"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(500), "{err}");
+}
+
+#[tokio::test]
 async fn a_503_on_a_read_is_retried_then_given_up_with_the_status() {
     let (server, jc) = setup().await;
     Mock::given(method("GET"))
