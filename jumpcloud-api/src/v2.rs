@@ -60,6 +60,17 @@ enum Op {
     Remove,
 }
 
+/// A graph edit's answer: JumpCloud answers 409 to adding an edge that exists and 404 to
+/// removing one that does not (as baton-jumpcloud handles them); either way the graph is as
+/// asked, so they are successes.
+fn graph_edit(op: Op, sent: Result<()>) -> Result<()> {
+    match sent {
+        Err(err) if op == Op::Add && err.status() == Some(409) => Ok(()),
+        Err(err) if op == Op::Remove && err.status() == Some(404) => Ok(()),
+        sent => sent,
+    }
+}
+
 impl UserGroups<'_> {
     /// Lists user groups (`GET /usergroups`), sorted by id; narrow it with
     /// [`V2List::filter`].
@@ -217,10 +228,11 @@ impl UserGroups<'_> {
         )
         .json(&body)?
         .idempotent();
-        self.client.execute(call).await
+        graph_edit(op, self.client.execute(call).await)
     }
 
-    /// Adds a user to a group (`POST /usergroups/{id}/members`, op `add`).
+    /// Adds a user to a group (`POST /usergroups/{id}/members`, op `add`). A user who is a
+    /// member already is a success (JumpCloud's 409).
     ///
     /// # Errors
     ///
@@ -235,11 +247,12 @@ impl UserGroups<'_> {
         self.edit_member(group, user, Op::Add).await
     }
 
-    /// Removes a user from a group (op `remove`).
+    /// Removes a user from a group (op `remove`). A user who is not a member is a success
+    /// (JumpCloud's 404: the membership is absent, whichever part is missing).
     ///
     /// # Errors
     ///
-    /// Not found, or the request's error.
+    /// The request's error.
     ///
     /// ```no_run
     /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
@@ -376,10 +389,11 @@ impl Applications<'_> {
         )
         .json(&body)?
         .idempotent();
-        self.client.execute(call).await
+        graph_edit(op, self.client.execute(call).await)
     }
 
-    /// Associates a user or user group with the application (op `add`).
+    /// Associates a user or user group with the application (op `add`). An existing
+    /// association is a success (JumpCloud's 409).
     ///
     /// # Errors
     ///
@@ -400,11 +414,11 @@ impl Applications<'_> {
         self.edit_association(app, target, id, Op::Add).await
     }
 
-    /// Removes an association (op `remove`).
+    /// Removes an association (op `remove`). An absent one is a success (JumpCloud's 404).
     ///
     /// # Errors
     ///
-    /// Not found, or the request's error.
+    /// The request's error.
     ///
     /// ```no_run
     /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {

@@ -267,3 +267,62 @@ async fn the_client_side_rate_limit_is_shared_by_clones() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn adding_a_present_member_and_removing_an_absent_one_succeed() {
+    // JumpCloud answers 409 to an add of an existing edge and 404 to a remove of a missing
+    // one: the graph is as asked either way.
+    let (server, jc) = setup().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/usergroups/g1/members"))
+        .and(wiremock::matchers::body_partial_json(json!({"op": "add"})))
+        .respond_with(
+            ResponseTemplate::new(409).set_body_json(json!({"message": "already exists"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/usergroups/g1/members"))
+        .and(wiremock::matchers::body_partial_json(
+            json!({"op": "remove"}),
+        ))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "not found"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (group, user) = (GroupId::from("g1"), UserId::from("u1"));
+    jc.user_groups().add_member(&group, &user).await.unwrap();
+    jc.user_groups().remove_member(&group, &user).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_existing_association_and_an_absent_one_succeed() {
+    let (server, jc) = setup().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/applications/a1/associations"))
+        .and(wiremock::matchers::body_partial_json(json!({"op": "add"})))
+        .respond_with(ResponseTemplate::new(409))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/applications/a1/associations"))
+        .and(wiremock::matchers::body_partial_json(
+            json!({"op": "remove"}),
+        ))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(1)
+        .mount(&server)
+        .await;
+    use jumpcloud_api::v2::AssociationTarget;
+    let app = jumpcloud_api::ids::ApplicationId::from("a1");
+    jc.applications()
+        .associate(&app, AssociationTarget::UserGroup, "g1")
+        .await
+        .unwrap();
+    jc.applications()
+        .dissociate(&app, AssociationTarget::UserGroup, "g1")
+        .await
+        .unwrap();
+}
