@@ -315,11 +315,12 @@ async fn over_http_a_404_is_gone_a_200_is_kept_and_a_failure_is_an_error() {
         .unwrap();
     assert_eq!(gone, set(&["g-gone"]));
 
-    // 500 on every attempt: the client does not resend a 500, and nothing is confirmed.
+    // 500 on every attempt: the client resends the read (3 retries), then gives up, and
+    // nothing is confirmed.
     Mock::given(method("GET"))
         .and(path("/api/v2/usergroups/g-broken"))
         .respond_with(ResponseTemplate::new(500).set_body_string("internal error"))
-        .expect(1)
+        .expect(4)
         .mount(&server)
         .await;
     let err = source.confirm_gone(&set(&["g-broken"])).await.unwrap_err();
