@@ -997,30 +997,16 @@ impl<'a> Planner<'a> {
             }
         }
         let mut rename_drafts: HashMap<&str, usize> = HashMap::new();
-        let mut temporaries: HashMap<&str, User> = HashMap::new();
         for (s, desired, t) in linked {
             self.user_refs.insert(&s.id, Ref::Existing(t.id.clone()));
             self.ref_names
                 .insert(Ref::Existing(t.id.clone()), desired.user_name.clone());
-            let mut temporary = t.clone();
-            temporary.user_name.clone_from(&desired.user_name);
-            temporaries.insert(&t.id, temporary);
             if let Some(draft) = self.update_user(desired, t, false) {
                 rename_drafts.insert(&t.id, draft);
             }
         }
         // A create into a name a rename frees runs after that rename.
-        let freed = self.sequence_renames(&renames, &rename_drafts, |id, temporary| {
-            let user = temporaries.get(id)?;
-            let mut renamed = user.clone();
-            renamed.user_name = temporary.to_owned();
-            let operation = Operation::UpdateUser {
-                id: id.to_owned(),
-                user: renamed,
-                fields: vec![TargetField::UserName],
-            };
-            Some((operation, user.user_name.clone()))
-        });
+        let freed = self.sequence_renames(&renames, &rename_drafts);
 
         // Pass 2: the others, by name.
         for (s, desired) in unlinked {
@@ -1170,27 +1156,29 @@ impl<'a> Planner<'a> {
         renames::order(&claims, &holders, &deleted, &fold, sources)
     }
 
-    /// Gives the rename drafts the order `renames` found: each after the step that frees
-    /// its name (a temporary rename, or a deletion). `temporary(id, name)` is the write
-    /// renaming object `id` to the temporary `name`, with the object's final name. Returns,
-    /// by folded current name, the draft that frees it.
+    /// Gives the rename drafts (by object id, the update that renames it) the order
+    /// `renames` found: each after the step that frees its name (a temporary rename, made
+    /// from the final one, or a deletion). Returns, by folded current name, the draft that
+    /// frees it.
     fn sequence_renames(
         &mut self,
         renames: &Order<'_>,
         rename_drafts: &HashMap<&str, usize>,
-        temporary: impl Fn(&str, &str) -> Option<(Operation<Ref>, String)>,
     ) -> HashMap<String, usize> {
         let mut step_drafts: Vec<Option<usize>> = Vec::with_capacity(renames.steps.len());
         for (rank, step) in renames.steps.iter().enumerate() {
+            let final_draft = rename_drafts.get(step.id).copied();
             let draft = match &step.temporary {
-                Some(name) => temporary(step.id, name).map(|(operation, final_name)| {
-                    let reason = Reason::TemporaryName {
-                        final_name: final_name.clone(),
-                    };
-                    self.drafts.push(Draft::new(final_name, operation, reason));
-                    self.drafts.len() - 1
-                }),
-                None => rename_drafts.get(step.id).copied(),
+                Some(name) => final_draft
+                    .and_then(|d| temporary_rename(&self.drafts[d].operation, name))
+                    .map(|(operation, final_name)| {
+                        let reason = Reason::TemporaryName {
+                            final_name: final_name.clone(),
+                        };
+                        self.drafts.push(Draft::new(final_name, operation, reason));
+                        self.drafts.len() - 1
+                    }),
+                None => final_draft,
             };
             if let Some(d) = draft {
                 let after = step
@@ -1322,21 +1310,8 @@ impl<'a> Planner<'a> {
             self.sync_members(g, group, &wanted, &current, &kept, source_empty);
         }
 
-        let finals: HashMap<&str, &Group> =
-            linked.iter().map(|&(g, t)| (t.id.as_str(), g)).collect();
         // A create into a name a rename frees runs after that rename.
-        let freed = self.sequence_renames(&renames, &rename_drafts, |id, temporary| {
-            let g = finals.get(id)?;
-            let t = target.groups.iter().find(|t| t.id == id)?;
-            let mut renamed = t.clone();
-            renamed.display_name = temporary.to_owned();
-            let operation = Operation::UpdateGroup {
-                id: t.id.clone(),
-                group: renamed,
-                keep_members: Vec::new(),
-            };
-            Some((operation, g.display_name.clone()))
-        });
+        let freed = self.sequence_renames(&renames, &rename_drafts);
 
         let source_ids: BTreeSet<&str> = source
             .groups
@@ -1729,6 +1704,39 @@ impl<'a> Planner<'a> {
             });
         }
         plan
+    }
+}
+
+/// The write renaming the object of `rename` (its update to the final name) to `temporary`
+/// first, and the final name: only the name is written (a group's description and members
+/// wait for the final update).
+fn temporary_rename(rename: &Operation<Ref>, temporary: &str) -> Option<(Operation<Ref>, String)> {
+    match rename {
+        Operation::UpdateUser { id, user, .. } => {
+            let mut user = user.clone();
+            let final_name = std::mem::replace(&mut user.user_name, temporary.to_owned());
+            let fields = vec![TargetField::UserName];
+            Some((
+                Operation::UpdateUser {
+                    id: id.clone(),
+                    user,
+                    fields,
+                },
+                final_name,
+            ))
+        }
+        Operation::UpdateGroup { id, group, .. } => {
+            let mut group = group.clone();
+            let final_name = std::mem::replace(&mut group.display_name, temporary.to_owned());
+            group.description = None;
+            let operation = Operation::UpdateGroup {
+                id: id.clone(),
+                group,
+                keep_members: Vec::new(),
+            };
+            Some((operation, final_name))
+        }
+        _ => None,
     }
 }
 
