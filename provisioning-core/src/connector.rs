@@ -94,7 +94,7 @@ impl Capabilities {
     /// assert_eq!(caps.group_description(Some("Engineering")), None);
     /// ```
     pub fn group_description(&self, description: Option<&str>) -> Option<String> {
-        let text = description.filter(|d| !d.trim().is_empty() && self.group_descriptions)?;
+        let text = description.filter(|d| self.group_descriptions && !d.trim().is_empty())?;
         Some(match self.max_group_description {
             Some(max) => crate::util::cut_utf16(text, max).to_owned(),
             None => text.to_owned(),

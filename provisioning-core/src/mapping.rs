@@ -269,7 +269,7 @@ enum Value {
 impl Value {
     fn text(self) -> Option<String> {
         match self {
-            Value::Text(text) => text.filter(|t| !t.trim().is_empty()),
+            Value::Text(text) => crate::util::non_blank(text),
             Value::Flag(flag) => Some(flag.to_string()),
         }
     }

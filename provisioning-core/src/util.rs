@@ -37,6 +37,15 @@ pub(crate) fn spellings(s: &str) -> Vec<String> {
     out
 }
 
+/// An optional text as the engine holds it: absent when empty or only whitespace.
+/// Directories disagree on "no description" — JumpCloud sends `""`, the Identity Store
+/// omits the field and refuses an empty one (length 1–1,024) — and comparing `Some("")`
+/// with `None` would plan the same update on every run.
+pub(crate) fn non_blank<S: AsRef<str> + Into<String>>(text: Option<S>) -> Option<String> {
+    text.filter(|t| !t.as_ref().trim().is_empty())
+        .map(Into::into)
+}
+
 /// The longest prefix of `text` of at most `max` UTF-16 code units, cut at a character
 /// boundary: it fits a service that counts length in characters or in UTF-16 units (AWS
 /// services differ), so that what the planner compares is what the connector writes.

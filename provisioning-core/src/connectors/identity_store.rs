@@ -57,7 +57,7 @@ use crate::connectors::ownership::{Kind, OwnershipRecord};
 use crate::mapping::TargetField;
 use crate::model::{Email, ExternalId, Group, Membership, Phone, Snapshot, User};
 use crate::plan::Operation;
-use crate::util::{fold, spellings};
+use crate::util::{cut_utf16, fold, non_blank, spellings};
 
 /// The longest group description the Identity Store accepts (`Description`: 1–1,024
 /// characters). A longer one is cut to fit — see [`fit_description`] — rather than refused,
@@ -82,7 +82,7 @@ pub const MAX_GROUP_DESCRIPTION: usize = 1024;
 /// ```
 pub fn fit_description(text: Option<&str>) -> Option<String> {
     let text = text.filter(|t| !t.trim().is_empty())?;
-    let end = crate::util::cut_utf16(text, MAX_GROUP_DESCRIPTION).len();
+    let end = cut_utf16(text, MAX_GROUP_DESCRIPTION).len();
     if end < text.len() {
         tracing::warn!(
             length = text.chars().count(),
@@ -91,12 +91,6 @@ pub fn fit_description(text: Option<&str>) -> Option<String> {
         );
     }
     Some(text[..end].to_owned())
-}
-
-/// An optional user attribute as the Identity Store can take it: absent when blank (every
-/// string attribute of the API has a minimum length of 1).
-fn present(text: Option<&str>) -> Option<String> {
-    text.filter(|t| !t.trim().is_empty()).map(str::to_owned)
 }
 
 /// The Identity Store as a [`Target`]. See the [module documentation](self).
@@ -230,7 +224,7 @@ impl IdentityStoreTarget {
             display_name: g.display_name,
             // Never stored empty by the API; read a blank one (another tool's, or moto's)
             // as none, as sources are.
-            description: super::non_blank(g.description),
+            description: non_blank(g.description),
         })
     }
 
@@ -250,7 +244,7 @@ impl IdentityStoreTarget {
 /// The user changes that make the target user match `user` in `fields`.
 fn changes(user: &User, fields: &[TargetField]) -> Result<Vec<UserChange>, ConnectorError> {
     let required = |value: &Option<String>, what: &str| {
-        present(value.as_deref()).ok_or_else(|| {
+        non_blank(value.as_deref()).ok_or_else(|| {
             ConnectorError::new(
                 ErrorClass::Invalid,
                 format!("the Identity Store requires a {what}; set it at the source"),
@@ -271,8 +265,8 @@ fn changes(user: &User, fields: &[TargetField]) -> Result<Vec<UserChange>, Conne
                 UserChange::FamilyName(required(&user.family_name, "family name")?)
             }
             // Blank is absent: the change clears the attribute rather than sending "".
-            TargetField::Email => UserChange::Email(present(user.primary_email())),
-            TargetField::Phone => UserChange::Phone(present(
+            TargetField::Email => UserChange::Email(non_blank(user.primary_email())),
+            TargetField::Phone => UserChange::Phone(non_blank(
                 user.phone_numbers.first().map(|p| p.value.as_str()),
             )),
             // The planner never asks (the status is read-only here).
@@ -455,8 +449,8 @@ impl Target for IdentityStoreTarget {
         match operation {
             Operation::CreateUser { user, .. } => {
                 let (Some(given), Some(family)) = (
-                    present(user.given_name.as_deref()),
-                    present(user.family_name.as_deref()),
+                    non_blank(user.given_name.as_deref()),
+                    non_blank(user.family_name.as_deref()),
                 ) else {
                     return Err(ConnectorError::new(
                         ErrorClass::Invalid,
@@ -467,11 +461,11 @@ impl Target for IdentityStoreTarget {
                     ));
                 };
                 let mut new = NewUser::new(&user.user_name, given, family);
-                if let Some(display) = present(user.display_name.as_deref()) {
+                if let Some(display) = non_blank(user.display_name.as_deref()) {
                     new.display_name = display;
                 }
-                new.email = present(user.primary_email());
-                new.phone = present(user.phone_numbers.first().map(|p| p.value.as_str()));
+                new.email = non_blank(user.primary_email());
+                new.phone = non_blank(user.phone_numbers.first().map(|p| p.value.as_str()));
                 let id = self
                     .ownership
                     .created(

@@ -387,7 +387,7 @@ impl Source for JumpCloudSource {
                     id: g.id.0.clone(),
                     display_name: g.name.clone(),
                     // JumpCloud sends "" for a group without one.
-                    description: super::non_blank(g.description.clone()),
+                    description: crate::util::non_blank(g.description.clone()),
                     external_id: None,
                 })
                 .collect(),

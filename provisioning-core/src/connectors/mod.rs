@@ -35,14 +35,6 @@ use futures::{StreamExt, TryStreamExt};
 
 use crate::connector::ConnectorError;
 
-/// An optional text as the engine holds it: absent when empty or only whitespace.
-/// Directories disagree on "no description" — JumpCloud sends `""`, the Identity Store
-/// omits the field and refuses an empty one (length 1–1,024) — and comparing `Some("")`
-/// with `None` would plan the same update on every run.
-pub(crate) fn non_blank(text: Option<String>) -> Option<String> {
-    text.filter(|t| !t.trim().is_empty())
-}
-
 /// Source groups looked up by id at once, in a [`Source::confirm_gone`](crate::connector::Source::confirm_gone).
 const GROUP_LOOKUPS_IN_FLIGHT: usize = 4;
 

@@ -543,7 +543,7 @@ impl Source for OktaSource {
             .map(|g| Group {
                 id: g.id,
                 display_name: g.profile.name,
-                description: super::non_blank(g.profile.description),
+                description: crate::util::non_blank(g.profile.description),
                 external_id: None,
             })
             .collect();
