@@ -162,23 +162,13 @@ fn links(record: &Path) -> BTreeMap<(String, String), String> {
     links
 }
 
-/// One cold sync to a fresh identity store, killed at random points until it completes;
-/// returns the config, the store and the number of kills that landed mid-run. Stops
-/// killing once `wanted` kills have landed, and lets the last run finish.
-async fn killed_sync(
-    jc: &FakeJumpCloud,
-    adoption: bool,
-    rng: &mut Rng,
-    wanted: usize,
-) -> (PathBuf, String, usize) {
-    let dir = std::env::temp_dir().join(format!("provision-crash-{}", nanos()));
+/// A directory of its own holding a configuration from the fake JumpCloud `jc` to a fresh
+/// identity store on moto, with `policy` lines: the directory, the configuration's path
+/// and the store id.
+fn cold_sync_config(jc: &FakeJumpCloud, name: &str, policy: &str) -> (PathBuf, PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("provision-{name}-{}", nanos()));
     std::fs::create_dir_all(&dir).unwrap();
     let store = format!("d-{:010x}", nanos() % 0xff_ffff_ffff);
-    let policy = if adoption {
-        String::new()
-    } else {
-        "adopt_existing_users = false\nadopt_existing_groups = false\n".to_owned()
-    };
     let config = dir.join("provision.toml");
     std::fs::write(
         &config,
@@ -192,6 +182,24 @@ async fn killed_sync(
         ),
     )
     .unwrap();
+    (dir, config, store)
+}
+
+/// One cold sync to a fresh identity store, killed at random points until it completes;
+/// returns the config, the store and the number of kills that landed mid-run. Stops
+/// killing once `wanted` kills have landed, and lets the last run finish.
+async fn killed_sync(
+    jc: &FakeJumpCloud,
+    adoption: bool,
+    rng: &mut Rng,
+    wanted: usize,
+) -> (PathBuf, String, usize) {
+    let policy = if adoption {
+        String::new()
+    } else {
+        "adopt_existing_users = false\nadopt_existing_groups = false\n".to_owned()
+    };
+    let (dir, config, store) = cold_sync_config(jc, "crash", &policy);
     let record = dir.join("provision.ownership.jsonl");
     let lines = || {
         std::fs::read_to_string(&record)
@@ -330,21 +338,7 @@ async fn a_cold_sync_killed_at_random_points_converges_with_adoption_off() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_apply_during_an_apply_fails_naming_the_holder_or_waits() {
     let (jc, source) = jumpcloud().await;
-    let dir = std::env::temp_dir().join(format!("provision-lock-{}", nanos()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = format!("d-{:010x}", nanos() % 0xff_ffff_ffff);
-    let config = dir.join("provision.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[source.jumpcloud]\napi_key = {{ env = \"PROVISION_TEST_JUMPCLOUD_KEY\" }}\nbase_url = \"{}\"\napplication = \"AWS SSO\"\n\n\
-             [target.identity_store]\nidentity_store_id = \"{store}\"\n\n\
-             [aws]\nendpoint_url = \"{}\"\nregion = \"us-east-1\"\n",
-            jc.uri(),
-            Peer::Moto.url()
-        ),
-    )
-    .unwrap();
+    let (dir, config, store) = cold_sync_config(&jc, "lock", "");
     let record = dir.join("provision.ownership.jsonl");
     let lock = dir.join("provision.ownership.jsonl.lock");
 
