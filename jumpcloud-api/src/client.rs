@@ -17,7 +17,7 @@
 use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
@@ -38,6 +38,10 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Per-attempt timeout: JumpCloud's slowest list pages take a few seconds.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The largest answer read (32 MiB; a page of 100 users is tens of kilobytes): a longer one
+/// is an [`Error::TooLarge`], read no further. Set with [`ClientBuilder::max_body_bytes`].
+pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 /// The JumpCloud region, which picks the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -88,6 +92,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     retry: RetryPolicy,
     rate_limit: Option<NonZeroU32>,
+    max_body_bytes: usize,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -116,6 +121,7 @@ impl Default for ClientBuilder {
             timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
             rate_limit: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
@@ -268,7 +274,22 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client.
+    /// The largest answer read, in bytes ([`DEFAULT_MAX_BODY_BYTES`] by default); a longer
+    /// one fails with [`Error::TooLarge`] without being read to its end.
+    ///
+    /// ```
+    /// # fn main() -> jumpcloud_api::Result<()> {
+    /// let client = jumpcloud_api::Client::builder().api_key("k").max_body_bytes(4 << 20).build()?;
+    /// # let _ = client;
+    /// # Ok(()) }
+    /// ```
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Builds the client. Redirects are never followed: the API key and organisation id go
+    /// to the base URLs' origins and nowhere else (a redirect is an [`Error::Redirected`]).
     ///
     /// # Errors
     ///
@@ -315,6 +336,7 @@ impl ClientBuilder {
             .default_headers(headers)
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))?;
         Ok(Client {
@@ -326,6 +348,7 @@ impl ClientBuilder {
                 v1,
                 v2,
                 retry: self.retry,
+                max_body_bytes: self.max_body_bytes,
                 limiter: self.rate_limit.map(|r| {
                     RateLimiter::direct(Quota::per_second(r).allow_burst(NonZeroU32::MIN))
                 }),
@@ -382,6 +405,7 @@ struct Inner {
     v1: Url,
     v2: Url,
     retry: RetryPolicy,
+    max_body_bytes: usize,
     limiter: Option<DefaultDirectRateLimiter>,
 }
 
@@ -582,13 +606,13 @@ impl Client {
                             .headers()
                             .get(RETRY_AFTER)
                             .and_then(|v| v.to_str().ok())
-                            .and_then(parse_retry_after);
+                            .and_then(|v| parse_retry_after(v, SystemTime::now()));
                         let total = response
                             .headers()
                             .get("x-total-count")
                             .and_then(|v| v.to_str().ok())
                             .and_then(|v| v.trim().parse().ok());
-                        let body = response.bytes().await.map(|b| b.to_vec());
+                        let body = read_capped(response, self.inner.max_body_bytes).await;
                         Ok((status, retry_after, total, body))
                     }
                     Err(err) => Err(err.without_url()),
@@ -597,6 +621,12 @@ impl Client {
             .instrument(span.clone())
             .await;
             span.record("latency_ms", started.elapsed().as_millis() as u64);
+            if let Ok((_, _, _, Err(Body::TooLarge))) = &outcome {
+                return Err(Error::TooLarge {
+                    path: call.template,
+                    limit: self.inner.max_body_bytes,
+                });
+            }
             let (seen, retry_after) = match &outcome {
                 Ok((status, retry_after, _, Ok(_))) => (Seen::Status(*status), *retry_after),
                 Ok((_, _, _, Err(_))) => (Seen::Lost, None),
@@ -635,12 +665,22 @@ impl Client {
                         Ok((status, _, total, Ok(body))) if status < 300 => {
                             Ok(Reply { total, body })
                         }
+                        Ok((status @ 300..=399, _, _, Ok(_))) => Err(Error::Redirected {
+                            path: call.template,
+                            status,
+                        }),
                         Ok((status, retry_after, _, Ok(body))) => {
                             Err(Error::api(status, call.template, &body, retry_after))
                         }
-                        Ok((_, _, _, Err(source))) | Err(source) => Err(Error::Transport {
+                        Ok((_, _, _, Err(Body::Failed(source)))) | Err(source) => {
+                            Err(Error::Transport {
+                                path: call.template,
+                                source: source.without_url(),
+                            })
+                        }
+                        Ok((_, _, _, Err(Body::TooLarge))) => Err(Error::TooLarge {
                             path: call.template,
-                            source: source.without_url(),
+                            limit: self.inner.max_body_bytes,
                         }),
                     };
                 }
@@ -659,6 +699,33 @@ impl Client {
     pub(crate) async fn execute(&self, call: Call) -> Result<()> {
         self.send(call).await.map(|_| ())
     }
+}
+
+/// Why a body could not be read.
+enum Body {
+    /// The connection failed while reading it.
+    Failed(reqwest::Error),
+    /// It is longer than the cap.
+    TooLarge,
+}
+
+/// Reads a body chunk by chunk, stopping as soon as it passes `cap` bytes (a declared
+/// `Content-Length` over the cap stops it before reading anything).
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, Body> {
+    if response
+        .content_length()
+        .is_some_and(|declared| declared > cap as u64)
+    {
+        return Err(Body::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Body::Failed)? {
+        if body.len().saturating_add(chunk.len()) > cap {
+            return Err(Body::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 pub(crate) fn decode<T: DeserializeOwned>(template: &'static str, body: &[u8]) -> Result<T> {

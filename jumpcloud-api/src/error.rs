@@ -89,6 +89,30 @@ pub enum Error {
         /// How long it was polled.
         waited: Duration,
     },
+    /// An answer was longer than the client reads
+    /// ([`ClientBuilder::max_body_bytes`](crate::ClientBuilder::max_body_bytes)).
+    #[error(
+        "JumpCloud's answer to {path} is longer than {limit} bytes and was not read; \
+         narrow the request (a filter, a smaller limit) or raise the client's max_body_bytes"
+    )]
+    TooLarge {
+        /// The path template.
+        path: &'static str,
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// JumpCloud (or something in front of it) answered with a redirect, which is never
+    /// followed: the API key must not travel to another address.
+    #[error(
+        "JumpCloud answered {path} with a redirect (HTTP {status}), which was not followed so \
+         that the API key goes nowhere else; check the base URL or region"
+    )]
+    Redirected {
+        /// The path template.
+        path: &'static str,
+        /// The 3xx status.
+        status: u16,
+    },
     /// A list kept going beyond the page limit or repeated itself.
     #[error("listing {path} did not end: {reason}")]
     Paging {

@@ -4,8 +4,10 @@
 //! in v1, bare arrays with `X-Total-Count` in v2, real `skip`/`limit` paging, `filter` with
 //! `eq`, bulk jobs whose results are pending for a while before they are final.
 //!
-//! Knobs inject what real services do to clients: latency, 429 with `Retry-After`, 5xx, and
-//! early short pages (JumpCloud support#369).
+//! Knobs inject what real services do to clients: latency, 429 with `Retry-After`, 5xx (also
+//! as an nginx HTML page), and [`Quirks`] of JumpCloud's paging — phantom records counted in
+//! the totals but never returned, so pages come back short or empty before the end
+//! (TheJumpCloud/support#369), and totals that promise more than there is.
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -46,8 +48,67 @@ pub const FAKE_ORG_ID: &str = "5f0c00000000000000000001";
 pub enum Fault {
     /// 429 with this `Retry-After` (seconds).
     RateLimited(u64),
-    /// This 5xx status.
+    /// This 5xx status, with a JSON body.
     ServerError(u16),
+    /// This status with an HTML body, as the nginx in front of JumpCloud sends.
+    HtmlError(u16),
+}
+
+/// How the fake's lists misbehave, as JumpCloud's do; all off by default.
+///
+/// A list's positions hold its records and, when asked, *phantoms*: positions counted in
+/// the total and consumed by `skip`/`limit` that are never returned (JumpCloud's associations
+/// to deleted objects). A client that pages by the number of items returned reads records
+/// twice; one that ends on an empty page ends early.
+///
+/// ```
+/// use jumpcloud_api::fake::Quirks;
+/// let quirks = Quirks { phantom_every: Some(4), phantom_tail: 3, ..Quirks::default() };
+/// # let _ = quirks;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Quirks {
+    /// Every n-th position of every list (n ≥ 2) is a phantom: pages come back short.
+    pub phantom_every: Option<usize>,
+    /// `(at, len)`: positions `at..at + len` of every list are phantoms; with `len` at least a
+    /// page, pages come back empty before the end.
+    pub phantom_run: Option<(usize, usize)>,
+    /// Phantom positions after the last record: the total says more than there is.
+    pub phantom_tail: usize,
+    /// Every n-th request is answered 429 with `Retry-After: 0`.
+    pub rate_limit_every: Option<u64>,
+}
+
+impl Quirks {
+    fn shapes_lists(&self) -> bool {
+        self.phantom_every.is_some() || self.phantom_run.is_some() || self.phantom_tail > 0
+    }
+
+    fn is_phantom(&self, position: usize) -> bool {
+        self.phantom_every
+            .is_some_and(|n| n >= 2 && position % n == n - 1)
+            || self
+                .phantom_run
+                .is_some_and(|(at, len)| position >= at && position - at < len)
+    }
+
+    /// The list's length in positions when it holds `records` records (phantoms included).
+    fn positions(&self, records: usize) -> usize {
+        let (mut position, mut placed) = (0, 0);
+        while placed < records {
+            if !self.is_phantom(position) {
+                placed += 1;
+            }
+            position += 1;
+        }
+        position + self.phantom_tail
+    }
+
+    /// How many records lie before `position`.
+    fn records_before(&self, position: usize, records: usize) -> usize {
+        let phantoms = (0..position).filter(|&p| self.is_phantom(p)).count();
+        position.saturating_sub(phantoms).min(records)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -67,7 +128,7 @@ struct State {
     user_states: BTreeMap<String, Value>,
     next_id: u64,
     faults: Vec<Fault>,
-    short_pages: bool,
+    quirks: Quirks,
     latency: Duration,
     bulk_pending_polls: u32,
     requests: u64,
@@ -392,6 +453,40 @@ impl FakeJumpCloud {
             .collect()
     }
 
+    /// Every group as stored, for checking a test's outcome without the client.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
+    /// assert!(fake.groups().iter().all(|g| g["name"].is_string()));
+    /// # Ok(()) }
+    /// ```
+    pub fn groups(&self) -> Vec<Value> {
+        lock(&self.state)
+            .groups
+            .values()
+            .cloned()
+            .map(Value::Object)
+            .collect()
+    }
+
+    /// The ids of the user groups bound to an application, as stored.
+    ///
+    /// ``` no_run
+    /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud, app: jumpcloud_api::ids::ApplicationId) -> jumpcloud_api::Result<()> {
+    /// println!("{} groups bound", fake.bound_groups(&app).len());
+    /// # Ok(()) }
+    /// ```
+    pub fn bound_groups(&self, app: &ApplicationId) -> Vec<GroupId> {
+        lock(&self.state)
+            .associations
+            .get(&app.0)
+            .into_iter()
+            .flatten()
+            .filter(|(kind, _)| kind == "user_group")
+            .map(|(_, id)| GroupId(id.clone()))
+            .collect()
+    }
+
     /// The members of a group.
     ///
     /// ``` no_run
@@ -445,15 +540,16 @@ impl FakeJumpCloud {
         lock(&self.state).faults.extend(faults);
     }
 
-    /// Serves pages shorter than asked (half, at least one item) while more remain.
+    /// Makes lists and requests misbehave as JumpCloud's do (see [`Quirks`]).
     ///
     /// ``` no_run
     /// # async fn run(fake: jumpcloud_api::fake::FakeJumpCloud) -> jumpcloud_api::Result<()> {
-    /// fake.set_short_pages(true);
+    /// use jumpcloud_api::fake::Quirks;
+    /// fake.set_quirks(Quirks { phantom_every: Some(3), rate_limit_every: Some(7), ..Quirks::default() });
     /// # Ok(()) }
     /// ```
-    pub fn set_short_pages(&self, on: bool) {
-        lock(&self.state).short_pages = on;
+    pub fn set_quirks(&self, quirks: Quirks) {
+        lock(&self.state).quirks = quirks;
     }
 
     /// Bulk job results stay `pending` for this many polls (default 0).
@@ -507,6 +603,10 @@ struct Responder {
     state: Arc<Mutex<State>>,
 }
 
+fn rate_limited(retry_after_secs: u64) -> ResponseTemplate {
+    error(429, "Too Many Requests").insert_header("retry-after", retry_after_secs.to_string())
+}
+
 fn error(status: u16, message: &str) -> ResponseTemplate {
     ResponseTemplate::new(status)
         .set_body_json(json!({"code": status, "message": message, "status": message}))
@@ -550,34 +650,62 @@ fn matches(record: &Map<String, Value>, filters: &[String]) -> bool {
     })
 }
 
-/// The `skip` and `limit` of a list request over `total` items (short pages when asked).
-fn window(state: &State, req: &Request, total: usize) -> (usize, usize) {
+/// The records a list request gets: `from..to` of the list's records, and the total to
+/// report (phantoms included).
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    from: usize,
+    to: usize,
+    total: usize,
+}
+
+impl Window {
+    fn take(self) -> usize {
+        self.to - self.from
+    }
+}
+
+/// The window of a list request (`skip`, `limit`) over a list of `records` records.
+fn window(state: &State, req: &Request, records: usize) -> Window {
     let skip = param(req, "skip")
         .and_then(|s| s.parse().ok())
         .unwrap_or(0usize);
-    let mut limit = param(req, "limit")
+    let limit = param(req, "limit")
         .and_then(|s| s.parse().ok())
         .unwrap_or(10usize)
         .min(100);
-    if state.short_pages && skip + limit < total {
-        limit = (limit / 2).max(1);
+    let quirks = &state.quirks;
+    if !quirks.shapes_lists() {
+        let from = skip.min(records);
+        let to = skip.saturating_add(limit).min(records);
+        return Window {
+            from,
+            to,
+            total: records,
+        };
     }
-    (skip, limit)
+    let positions = quirks.positions(records);
+    Window {
+        from: quirks.records_before(skip.min(positions), records),
+        to: quirks.records_before(skip.saturating_add(limit).min(positions), records),
+        total: positions,
+    }
 }
 
-/// One page of the `total` records `records` yields, cloning only that page.
+/// One page of the `records` records `iter` yields, cloning only that page.
 fn page<'a>(
     state: &State,
     req: &Request,
-    total: usize,
-    records: impl Iterator<Item = &'a Map<String, Value>>,
-) -> Vec<Value> {
-    let (skip, limit) = window(state, req, total);
-    records
-        .skip(skip)
-        .take(limit)
+    records: usize,
+    iter: impl Iterator<Item = &'a Map<String, Value>>,
+) -> (usize, Vec<Value>) {
+    let w = window(state, req, records);
+    let items = iter
+        .skip(w.from)
+        .take(w.take())
         .map(|m| Value::Object(m.clone()))
-        .collect()
+        .collect();
+    (w.total, items)
 }
 
 fn v1_page(total: usize, items: Vec<Value>) -> ResponseTemplate {
@@ -592,16 +720,20 @@ fn v2_page(total: usize, items: Vec<Value>) -> ResponseTemplate {
 
 /// A v1 list of computed items.
 fn v1_list(state: &State, req: &Request, items: Vec<Value>) -> ResponseTemplate {
-    let total = items.len();
-    let (skip, limit) = window(state, req, total);
-    v1_page(total, items.into_iter().skip(skip).take(limit).collect())
+    let w = window(state, req, items.len());
+    v1_page(
+        w.total,
+        items.into_iter().skip(w.from).take(w.take()).collect(),
+    )
 }
 
 /// A v2 list of computed items.
 fn v2_list(state: &State, req: &Request, items: Vec<Value>) -> ResponseTemplate {
-    let total = items.len();
-    let (skip, limit) = window(state, req, total);
-    v2_page(total, items.into_iter().skip(skip).take(limit).collect())
+    let w = window(state, req, items.len());
+    v2_page(
+        w.total,
+        items.into_iter().skip(w.from).take(w.take()).collect(),
+    )
 }
 
 fn graph(id: &str, kind: &str, via: &[(&str, &str)]) -> Value {
@@ -617,14 +749,26 @@ impl Respond for Responder {
         let mut state = lock(&self.state);
         state.requests += 1;
         let latency = state.latency;
-        let answer = if state.faults.is_empty() {
+        let throttled = state
+            .quirks
+            .rate_limit_every
+            .is_some_and(|n| n > 0 && state.requests.is_multiple_of(n));
+        let answer = if throttled {
+            rate_limited(0)
+        } else if state.faults.is_empty() {
             handle(&mut state, req)
         } else {
             match state.faults.remove(0) {
-                Fault::RateLimited(secs) => {
-                    error(429, "Too Many Requests").insert_header("retry-after", secs.to_string())
-                }
+                Fault::RateLimited(secs) => rate_limited(secs),
                 Fault::ServerError(status) => error(status, "injected server error"),
+                Fault::HtmlError(status) => ResponseTemplate::new(status).set_body_raw(
+                    format!(
+                        "<html>\r\n<head><title>{status} Internal Server Error</title></head>\r\n\
+                         <body>\r\n<center><h1>{status} Internal Server Error</h1></center>\r\n\
+                         <hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+                    ),
+                    "text/html",
+                ),
             }
         };
         if latency.is_zero() {
@@ -658,21 +802,20 @@ fn handle(state: &mut State, req: &Request) -> ResponseTemplate {
                 }
                 let state = &*state;
                 let order = state.user_order.as_deref().unwrap_or_default();
-                let (skip, limit) = window(state, req, order.len());
-                let (from, to) = (skip.min(order.len()), (skip + limit).min(order.len()));
-                let items = order[from..to]
+                let w = window(state, req, order.len());
+                let items = order[w.from..w.to]
                     .iter()
                     .filter_map(|id| state.users.get(id))
                     .map(|u| Value::Object(u.clone()))
                     .collect();
-                return v1_page(order.len(), items);
+                return v1_page(w.total, items);
             }
             let total = state
                 .users
                 .values()
                 .filter(|u| matches(u, &filters))
                 .count();
-            let items = page(
+            let (total, items) = page(
                 state,
                 req,
                 total,
@@ -818,7 +961,7 @@ fn handle(state: &mut State, req: &Request) -> ResponseTemplate {
                     .filter(|g| matches(g, &filters))
                     .count()
             };
-            let items = page(
+            let (total, items) = page(
                 state,
                 req,
                 total,
@@ -905,12 +1048,13 @@ fn handle(state: &mut State, req: &Request) -> ResponseTemplate {
                 return error(404, "Not Found");
             }
             let members = state.members.entry((*id).to_owned()).or_default();
+            // As JumpCloud: 409 to adding a member, 404 to removing a non-member.
             match verb {
-                "add" => members.insert(user.to_owned()),
-                "remove" => members.remove(user),
-                _ => return error(400, "op must be add, remove or update"),
-            };
-            ResponseTemplate::new(204)
+                "add" if !members.insert(user.to_owned()) => error(409, "Already Exists"),
+                "remove" if !members.remove(user) => error(404, "Not Found"),
+                "add" | "remove" => ResponseTemplate::new(204),
+                _ => error(400, "op must be add, remove or update"),
+            }
         }
         ("GET", ["api", "v2", "users", id, "memberof"]) => {
             let groups: Vec<Value> = state
@@ -954,11 +1098,11 @@ fn handle(state: &mut State, req: &Request) -> ResponseTemplate {
             let edges = state.associations.entry((*id).to_owned()).or_default();
             let edge = (kind.to_owned(), to.to_owned());
             match verb {
-                "add" => edges.insert(edge),
-                "remove" => edges.remove(&edge),
-                _ => return error(400, "op must be add, remove or update"),
-            };
-            ResponseTemplate::new(204)
+                "add" if !edges.insert(edge.clone()) => error(409, "Already Exists"),
+                "remove" if !edges.remove(&edge) => error(404, "Not Found"),
+                "add" | "remove" => ResponseTemplate::new(204),
+                _ => error(400, "op must be add, remove or update"),
+            }
         }
         ("GET", ["api", "v2", "applications", id, "usergroups"]) => {
             let groups: Vec<Value> = state

@@ -4,15 +4,16 @@
 
 use std::marker::PhantomData;
 
-use futures::TryStreamExt;
 use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::client::{Api, Call, Client, decode};
 use crate::error::Result;
 use crate::filter::{V1Filter, V2Filter};
-use crate::page::{MAX_PAGE_SIZE, Page, stream_all};
+use crate::page::{Entry, MAX_PAGE_SIZE, Page, Skipped, record_id, stream_entries};
 
 mod sealed {
     pub trait Sealed {}
@@ -31,21 +32,23 @@ pub trait Syntax: sealed::Sealed + Default + Clone + Send + Sync + 'static {
     const SORT_BY: &'static str;
     /// The conditions, one `filter` parameter each.
     fn filter_conditions(&self) -> &[String];
-    /// Items and the total of one answer.
+    /// The records and the total of one answer, each record still undecoded.
     #[doc(hidden)]
-    fn decode<T: DeserializeOwned>(
+    fn records(
         template: &'static str,
         body: &[u8],
         header_total: Option<u64>,
-    ) -> Result<(Vec<T>, Option<u64>)>;
+    ) -> Result<(Vec<Value>, Option<u64>)>;
 }
 
+/// A v1 list body. A `totalCount` or `results` that is `null` or of the wrong type reads as
+/// absent (the list then pages without a total, or holds nothing).
 #[derive(Deserialize)]
-struct V1Body<T> {
+struct V1Body {
     #[serde(rename = "totalCount", default)]
-    total_count: Option<u64>,
-    #[serde(default = "Vec::new")]
-    results: Vec<T>,
+    total_count: Value,
+    #[serde(default)]
+    results: Value,
 }
 
 impl Syntax for V1Filter {
@@ -56,13 +59,17 @@ impl Syntax for V1Filter {
         self.conditions()
     }
 
-    fn decode<T: DeserializeOwned>(
+    fn records(
         template: &'static str,
         body: &[u8],
         header_total: Option<u64>,
-    ) -> Result<(Vec<T>, Option<u64>)> {
-        let body: V1Body<T> = decode(template, body)?;
-        Ok((body.results, body.total_count.or(header_total)))
+    ) -> Result<(Vec<Value>, Option<u64>)> {
+        let body: V1Body = decode(template, body)?;
+        let results = match body.results {
+            Value::Array(records) => records,
+            _ => Vec::new(),
+        };
+        Ok((results, body.total_count.as_u64().or(header_total)))
     }
 }
 
@@ -74,11 +81,11 @@ impl Syntax for V2Filter {
         self.conditions()
     }
 
-    fn decode<T: DeserializeOwned>(
+    fn records(
         template: &'static str,
         body: &[u8],
         header_total: Option<u64>,
-    ) -> Result<(Vec<T>, Option<u64>)> {
+    ) -> Result<(Vec<Value>, Option<u64>)> {
         Ok((decode(template, body)?, header_total))
     }
 }
@@ -188,7 +195,8 @@ impl<T: DeserializeOwned + Send + 'static, F: Syntax> List<T, F> {
         fetch::<T, F>(&self.client, self.call(skip, self.limit), skip, self.limit).await
     }
 
-    /// Every item, page by page.
+    /// Every item, page by page. A record that cannot be read is logged (by id) and left
+    /// out; [`listing`](Self::listing) reports them instead.
     ///
     /// ```no_run
     /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
@@ -200,15 +208,31 @@ impl<T: DeserializeOwned + Send + 'static, F: Syntax> List<T, F> {
     /// # Ok(()) }
     /// ```
     pub fn stream(self) -> BoxStream<'static, Result<T>> {
+        let template = self.template;
+        self.entries()
+            .try_filter_map(move |entry| async move {
+                Ok(match entry {
+                    Entry::Item(item) => Some(item),
+                    Entry::Skipped(skipped) => {
+                        warn_skipped(template, &skipped);
+                        None
+                    }
+                })
+            })
+            .boxed()
+    }
+
+    fn entries(self) -> BoxStream<'static, Result<Entry<T>>> {
         let (limit, template) = (self.limit, self.template);
-        stream_all(template, limit, move |skip, limit| {
+        stream_entries(template, limit, move |skip, limit| {
             let call = self.call(skip, limit);
             let client = self.client.clone();
             async move { fetch::<T, F>(&client, call, skip, limit).await }
         })
     }
 
-    /// Every item, collected.
+    /// Every item, collected. A record that cannot be read is logged (by id) and left out;
+    /// [`listing`](Self::listing) reports them instead.
     ///
     /// # Errors
     ///
@@ -223,6 +247,62 @@ impl<T: DeserializeOwned + Send + 'static, F: Syntax> List<T, F> {
     pub async fn all(self) -> Result<Vec<T>> {
         self.stream().try_collect().await
     }
+
+    /// Every item, and every record that could not be read: for callers that must tell
+    /// "absent" from "unreadable" (a sync must not deprovision a user whose record it could
+    /// not read).
+    ///
+    /// # Errors
+    ///
+    /// The first failing request's [`Error`](crate::Error).
+    ///
+    /// ```no_run
+    /// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+    /// let users = jc.users().list().listing().await?;
+    /// for skipped in &users.skipped {
+    ///     eprintln!("could not read {skipped}");
+    /// }
+    /// println!("{} users read", users.items.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn listing(self) -> Result<Listing<T>> {
+        let template = self.template;
+        let mut listing = Listing {
+            items: Vec::new(),
+            skipped: Vec::new(),
+        };
+        let mut entries = self.entries();
+        while let Some(entry) = entries.try_next().await? {
+            match entry {
+                Entry::Item(item) => listing.items.push(item),
+                Entry::Skipped(skipped) => {
+                    warn_skipped(template, &skipped);
+                    listing.skipped.push(skipped);
+                }
+            }
+        }
+        Ok(listing)
+    }
+}
+
+/// A whole list: the items read and the records that could not be.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Listing<T> {
+    /// The items, in list order, without duplicates.
+    pub items: Vec<T>,
+    /// The records that could not be read, left out of `items`.
+    pub skipped: Vec<Skipped>,
+}
+
+fn warn_skipped(template: &'static str, skipped: &Skipped) {
+    tracing::warn!(
+        path = template,
+        record = skipped.id.as_deref().unwrap_or("(no id)"),
+        position = skipped.position,
+        reason = skipped.reason.as_str(),
+        "left out a record JumpCloud sent that could not be read"
+    );
 }
 
 /// Sends one list request and reads its page.
@@ -234,6 +314,49 @@ pub(crate) async fn fetch<T: DeserializeOwned, F: Syntax>(
 ) -> Result<Page<T>> {
     let template = call.template;
     let reply = client.send(call).await?;
-    let (items, total) = F::decode(template, &reply.body, reply.total)?;
-    Ok(Page::new(items, skip, limit, total))
+    let (records, total) = F::records(template, &reply.body, reply.total)?;
+    let (items, skipped) = decode_records(records, skip);
+    Ok(Page::new(items, skipped, skip, limit, total))
+}
+
+/// Decodes each record of a page on its own: one that does not fit `T` becomes a
+/// [`Skipped`] with its id, and the others are kept.
+pub(crate) fn decode_records<T: DeserializeOwned>(
+    records: Vec<Value>,
+    skip: u64,
+) -> (Vec<(T, Option<String>)>, Vec<Skipped>) {
+    let mut items = Vec::with_capacity(records.len());
+    let mut skipped = Vec::new();
+    for (index, record) in records.into_iter().enumerate() {
+        let position = skip.saturating_add(index as u64);
+        let id = record_id(&record);
+        if !record.is_object() {
+            skipped.push(Skipped {
+                id,
+                position,
+                reason: format!("not an object but {}", kind_of(&record)),
+            });
+            continue;
+        }
+        match serde_json::from_value::<T>(record) {
+            Ok(item) => items.push((item, id)),
+            Err(err) => skipped.push(Skipped {
+                id,
+                position,
+                reason: err.to_string(),
+            }),
+        }
+    }
+    (items, skipped)
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }

@@ -1,6 +1,7 @@
 //! Models: lenient where JumpCloud is loose (unknown fields kept in `extra`, dates as
-//! strings, optional fields as `Option`), strict where it matters (ids as newtypes, the user
-//! state an enum whose `Unknown` fallback keeps the value sent).
+//! strings, optional fields as `Option`, an explicit `null` read as absent), strict where it
+//! matters (ids as newtypes, the user state an enum whose `Unknown` fallback keeps the value
+//! sent).
 //!
 //! ```
 //! use jumpcloud_api::models::{SystemUser, UserState};
@@ -141,8 +142,10 @@ pub struct PhoneNumber {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attribute {
     /// Its name.
+    #[serde(deserialize_with = "nullable")]
     pub name: String,
     /// Its value (at most 1024 characters).
+    #[serde(deserialize_with = "nullable")]
     pub value: String,
 }
 
@@ -151,10 +154,10 @@ pub struct Attribute {
 #[non_exhaustive]
 pub struct SystemUser {
     /// The id.
-    #[serde(rename = "_id", default)]
+    #[serde(rename = "_id", default, deserialize_with = "nullable")]
     pub id: UserId,
     /// The unique user name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub username: String,
     /// The email.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -181,11 +184,16 @@ pub struct SystemUser {
     #[serde(
         default,
         rename = "phoneNumbers",
-        skip_serializing_if = "Vec::is_empty"
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "nullable"
     )]
     pub phone_numbers: Vec<PhoneNumber>,
     /// Custom attributes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "nullable"
+    )]
     pub attributes: Vec<Attribute>,
     /// When it was created (as JumpCloud sends it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -287,10 +295,10 @@ pub struct UserUpdate {
 #[non_exhaustive]
 pub struct Application {
     /// The id.
-    #[serde(rename = "_id", default)]
+    #[serde(rename = "_id", default, deserialize_with = "nullable")]
     pub id: crate::ids::ApplicationId,
     /// The catalogue name (such as `aws`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub name: String,
     /// The label shown to users.
     #[serde(
@@ -328,7 +336,7 @@ pub struct Application {
 #[non_exhaustive]
 pub struct Organization {
     /// The id (the `x-org-id` of multi-tenant keys).
-    #[serde(rename = "_id", default)]
+    #[serde(rename = "_id", default, deserialize_with = "nullable")]
     pub id: crate::ids::OrgId,
     /// The name.
     #[serde(
@@ -349,7 +357,7 @@ pub struct UserGroup {
     /// The id.
     pub id: GroupId,
     /// The unique name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub name: String,
     /// The description.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -147,15 +147,39 @@ pub fn next_step(
     Next::WaitThenRetry(ceiling.mul_f64(jitter.clamp(0.0, 1.0)))
 }
 
-/// The wait a `Retry-After` header asks for: delta-seconds only (an HTTP date is ignored).
+/// The longest wait a server-sent header can ask for: anything longer (up to 2⁶⁴−1 seconds)
+/// reads as this. A [`RetryPolicy`] then decides whether to wait it out
+/// ([`RetryPolicy::max_retry_after`]) or return the error.
+pub const RETRY_AFTER_CEILING: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The wait a `Retry-After` header asks for, read at `now`: delta-seconds (`"7"`) or an
+/// HTTP-date (`"Wed, 21 Oct 2026 07:28:00 GMT"`, a date in the past being no wait), capped
+/// at [`RETRY_AFTER_CEILING`]. Anything else is `None`. Shared by every client of the
+/// workspace that reads the header, so that they all read it alike.
 ///
 /// ```
-/// use std::time::Duration;
-/// assert_eq!(jumpcloud_api::retry::parse_retry_after("7"), Some(Duration::from_secs(7)));
-/// assert_eq!(jumpcloud_api::retry::parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT"), None);
+/// use std::time::{Duration, SystemTime};
+/// use jumpcloud_api::retry::{parse_retry_after, RETRY_AFTER_CEILING};
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+/// assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
+/// assert_eq!(parse_retry_after("18446744073709551615", now), Some(RETRY_AFTER_CEILING));
+/// let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+/// assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(30)));
+/// let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
+/// assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
+/// assert_eq!(parse_retry_after("soon", now), None);
+/// assert_eq!(parse_retry_after("-3", now), None);
 /// ```
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    let wait = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // All digits: seconds, however many (an overflowing count is the ceiling).
+        Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX))
+    } else {
+        let at = httpdate::parse_http_date(value).ok()?;
+        at.duration_since(now).unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(RETRY_AFTER_CEILING))
 }
 
 #[cfg(test)]
@@ -310,6 +334,30 @@ mod tests {
             panic!()
         };
         assert_eq!(zero, Duration::ZERO);
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates_and_never_overflows() {
+        let now = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        for huge in ["99999999999999999999999999", "18446744073709551615"] {
+            assert_eq!(
+                parse_retry_after(huge, now),
+                Some(RETRY_AFTER_CEILING),
+                "{huge}"
+            );
+        }
+        let far = httpdate::fmt_http_date(now + Duration::from_secs(10 * 365 * 86_400));
+        assert_eq!(parse_retry_after(&far, now), Some(RETRY_AFTER_CEILING));
+        for junk in ["", " ", "1.5", "0x10", "Tomorrow", "\u{1F600}"] {
+            assert_eq!(parse_retry_after(junk, now), None, "{junk:?}");
+        }
+        // A capped wait is then longer than the policy waits: the error is returned.
+        let p = RetryPolicy::default();
+        let wait = parse_retry_after("18446744073709551615", now);
+        assert_eq!(
+            next_step(&p, I, Seen::Status(429), wait, 1, 0.5),
+            Next::Done
+        );
     }
 
     #[test]

@@ -11,8 +11,8 @@
 //! # Ok(()) }
 //! ```
 
-use futures::TryStreamExt;
 use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -23,7 +23,7 @@ use crate::filter::V1Filter;
 use crate::ids::{ApplicationId, UserId};
 use crate::list::{V1List, fetch};
 use crate::models::{Application, Attribute, NewSystemUser, Organization, SystemUser, UserUpdate};
-use crate::page::{MAX_PAGE_SIZE, Page, stream_all};
+use crate::page::{Entry, MAX_PAGE_SIZE, Page, stream_entries};
 
 impl Client {
     /// System users (v1) and their group memberships (v2 `memberof`).
@@ -305,7 +305,7 @@ impl Users<'_> {
     pub fn search(&self, search: &UserSearch) -> BoxStream<'static, Result<SystemUser>> {
         let client = self.client.clone();
         let search = search.clone();
-        stream_all("/search/systemusers", MAX_PAGE_SIZE, move |skip, limit| {
+        let entries = stream_entries("/search/systemusers", MAX_PAGE_SIZE, move |skip, limit| {
             let client = client.clone();
             let body = search_body(&search, skip, limit);
             async move {
@@ -321,7 +321,22 @@ impl Users<'_> {
                 .idempotent();
                 fetch::<SystemUser, V1Filter>(&client, call, skip, limit).await
             }
-        })
+        });
+        entries
+            .try_filter_map(|entry| async move {
+                Ok(match entry {
+                    Entry::Item(user) => Some(user),
+                    Entry::Skipped(skipped) => {
+                        tracing::warn!(
+                            path = "/search/systemusers",
+                            %skipped,
+                            "left out a record JumpCloud sent that could not be read"
+                        );
+                        None
+                    }
+                })
+            })
+            .boxed()
     }
 
     /// The first page of a search, for manual paging.

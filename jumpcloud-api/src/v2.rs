@@ -60,14 +60,35 @@ enum Op {
     Remove,
 }
 
+/// What a graph edit (a membership, an association) did.
+///
+/// ```no_run
+/// # async fn run(jc: jumpcloud_api::Client) -> jumpcloud_api::Result<()> {
+/// use jumpcloud_api::v2::Edit;
+/// match jc.user_groups().add_member(&"5f0c1b2e3d4a5b6c7d8e9f01".into(), &"5f0c1b2e3d4a5b6c7d8e9f02".into()).await? {
+///     Edit::Changed => println!("added"),
+///     Edit::AlreadySo => println!("already a member: nothing to do"),
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    /// JumpCloud made the change.
+    Changed,
+    /// JumpCloud said the graph was already so (409 to an add, 404 to a remove). A retried
+    /// edit whose first attempt took effect also reads so.
+    AlreadySo,
+}
+
 /// A graph edit's answer: JumpCloud answers 409 to adding an edge that exists and 404 to
 /// removing one that does not (as baton-jumpcloud handles them); either way the graph is as
 /// asked, so they are successes.
-fn graph_edit(op: Op, sent: Result<()>) -> Result<()> {
+fn graph_edit(op: Op, sent: Result<()>) -> Result<Edit> {
     match sent {
-        Err(err) if op == Op::Add && err.status() == Some(409) => Ok(()),
-        Err(err) if op == Op::Remove && err.status() == Some(404) => Ok(()),
-        sent => sent,
+        Ok(()) => Ok(Edit::Changed),
+        Err(err) if op == Op::Add && err.status() == Some(409) => Ok(Edit::AlreadySo),
+        Err(err) if op == Op::Remove && err.status() == Some(404) => Ok(Edit::AlreadySo),
+        Err(err) => Err(err),
     }
 }
 
@@ -216,7 +237,7 @@ impl UserGroups<'_> {
         )
     }
 
-    async fn edit_member(&self, group: &GroupId, user: &UserId, op: Op) -> Result<()> {
+    async fn edit_member(&self, group: &GroupId, user: &UserId, op: Op) -> Result<Edit> {
         let path = format!("/usergroups/{}/members", group.as_str());
         let body = json!({ "op": op, "type": "user", "id": user.as_str() });
         // Adding a member twice, or removing a non-member, changes nothing: safe to resend.
@@ -232,7 +253,7 @@ impl UserGroups<'_> {
     }
 
     /// Adds a user to a group (`POST /usergroups/{id}/members`, op `add`). A user who is a
-    /// member already is a success (JumpCloud's 409).
+    /// member already is a success, [`Edit::AlreadySo`] (JumpCloud's 409).
     ///
     /// # Errors
     ///
@@ -243,12 +264,13 @@ impl UserGroups<'_> {
     /// jc.user_groups().add_member(&"5f0c1b2e3d4a5b6c7d8e9f01".into(), &"5f0c1b2e3d4a5b6c7d8e9f02".into()).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn add_member(&self, group: &GroupId, user: &UserId) -> Result<()> {
+    pub async fn add_member(&self, group: &GroupId, user: &UserId) -> Result<Edit> {
         self.edit_member(group, user, Op::Add).await
     }
 
-    /// Removes a user from a group (op `remove`). A user who is not a member is a success
-    /// (JumpCloud's 404: the membership is absent, whichever part is missing).
+    /// Removes a user from a group (op `remove`). A user who is not a member is a success,
+    /// [`Edit::AlreadySo`] (JumpCloud's 404: the membership is absent, whichever part is
+    /// missing).
     ///
     /// # Errors
     ///
@@ -259,7 +281,7 @@ impl UserGroups<'_> {
     /// jc.user_groups().remove_member(&"5f0c1b2e3d4a5b6c7d8e9f01".into(), &"5f0c1b2e3d4a5b6c7d8e9f02".into()).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn remove_member(&self, group: &GroupId, user: &UserId) -> Result<()> {
+    pub async fn remove_member(&self, group: &GroupId, user: &UserId) -> Result<Edit> {
         self.edit_member(group, user, Op::Remove).await
     }
 }
@@ -378,7 +400,7 @@ impl Applications<'_> {
         target: AssociationTarget,
         id: &str,
         op: Op,
-    ) -> Result<()> {
+    ) -> Result<Edit> {
         let path = format!("/applications/{}/associations", app.as_str());
         let body = json!({ "op": op, "type": target.as_str(), "id": id });
         let call = Call::new(
@@ -410,7 +432,7 @@ impl Applications<'_> {
         app: &ApplicationId,
         target: AssociationTarget,
         id: &str,
-    ) -> Result<()> {
+    ) -> Result<Edit> {
         self.edit_association(app, target, id, Op::Add).await
     }
 
@@ -431,7 +453,7 @@ impl Applications<'_> {
         app: &ApplicationId,
         target: AssociationTarget,
         id: &str,
-    ) -> Result<()> {
+    ) -> Result<Edit> {
         self.edit_association(app, target, id, Op::Remove).await
     }
 

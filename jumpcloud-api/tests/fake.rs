@@ -1,10 +1,11 @@
 //! The fake JumpCloud, tested like product code: through the real client, over HTTP.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use jumpcloud_api::Error;
 use jumpcloud_api::bulk::WaitOptions;
-use jumpcloud_api::fake::{FakeJumpCloud, Fault};
+use jumpcloud_api::fake::{FakeJumpCloud, Fault, Quirks};
 use jumpcloud_api::filter::V1Filter;
 use jumpcloud_api::ids::UserId;
 use jumpcloud_api::models::{NewSystemUser, UserGroupInput, UserState};
@@ -15,8 +16,16 @@ fn person(i: usize) -> NewSystemUser {
         .names(format!("User{i}"), "Test")
 }
 
+/// Every user the fake holds, by name, straight from its state (not through the client).
+fn held_names(fake: &FakeJumpCloud) -> BTreeSet<String> {
+    fake.users()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 #[tokio::test]
-async fn users_page_by_total_even_through_short_pages() {
+async fn users_are_read_whole_and_once_through_short_pages_and_phantom_totals() {
     let fake = FakeJumpCloud::start().await;
     for i in 0..250 {
         fake.add_user(person(i));
@@ -26,11 +35,80 @@ async fn users_page_by_total_even_through_short_pages() {
     let first = jc.users().list().page(0).await.unwrap();
     assert_eq!((first.items.len(), first.total), (100, Some(250)));
 
-    fake.set_short_pages(true);
-    let all = jc.users().list().all().await.unwrap();
-    assert_eq!(all.len(), 250, "short pages before the end lose nothing");
+    // Every 4th position a phantom, 30 more after the end: pages of 75, totals that promise
+    // 363 (250 + 83 phantoms + 30).
+    fake.set_quirks(Quirks {
+        phantom_every: Some(4),
+        phantom_tail: 30,
+        ..Quirks::default()
+    });
     let short = jc.users().list().page(0).await.unwrap();
-    assert_eq!(short.items.len(), 50);
+    assert_eq!((short.items.len(), short.total), (75, Some(363)));
+    let all = jc.users().list().all().await.unwrap();
+    let names: Vec<String> = all.iter().map(|u| u.username.clone()).collect();
+    let unique: BTreeSet<String> = names.iter().cloned().collect();
+    assert_eq!(names.len(), unique.len(), "no user read twice");
+    assert_eq!(unique, held_names(&fake), "every user read");
+}
+
+#[tokio::test]
+async fn member_lists_are_read_whole_through_a_window_of_empty_pages() {
+    let fake = FakeJumpCloud::start().await;
+    let group = fake.add_group("Everyone");
+    let mut added = BTreeSet::new();
+    for i in 0..300 {
+        let user = fake.add_user(person(i));
+        fake.add_member(&group, &user);
+        added.insert(user);
+    }
+    // Positions 100..350 are phantoms: pages at skip 100 and 200 come back empty.
+    fake.set_quirks(Quirks {
+        phantom_run: Some((100, 250)),
+        ..Quirks::default()
+    });
+    let jc = fake.client();
+    assert!(
+        jc.user_groups()
+            .members(&group)
+            .page(100)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let members: BTreeSet<UserId> = jc
+        .user_groups()
+        .members(&group)
+        .all()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|edge| UserId(edge.to.id))
+        .collect();
+    assert_eq!(
+        members, added,
+        "the list did not end at the first empty page"
+    );
+}
+
+#[tokio::test]
+async fn a_read_survives_429s_every_few_requests_and_an_html_500() {
+    let fake = FakeJumpCloud::start().await;
+    for i in 0..450 {
+        fake.add_user(person(i));
+    }
+    fake.set_quirks(Quirks {
+        rate_limit_every: Some(3),
+        ..Quirks::default()
+    });
+    fake.inject([Fault::HtmlError(500)]);
+    let jc = fake.client();
+    let all = jc.users().list().all().await.unwrap();
+    assert_eq!(all.len(), 450);
+    assert!(
+        fake.requests() > 6,
+        "the 429s and the 500 were answered and retried"
+    );
 }
 
 #[tokio::test]

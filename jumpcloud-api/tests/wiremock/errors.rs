@@ -326,3 +326,100 @@ async fn an_existing_association_and_an_absent_one_succeed() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_and_the_key_goes_nowhere_else() {
+    // Something in front of the API answers 302 to another origin: following it would hand
+    // that origin the API key and organisation id.
+    let (server, jc) = setup().await;
+    let elsewhere = wiremock::MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&elsewhere)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/usergroups"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/steal", elsewhere.uri())),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = jc.user_groups().list().all().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Redirected { status: 302, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("not followed"), "{err}");
+    assert!(
+        elsewhere.received_requests().await.unwrap().is_empty(),
+        "the other origin was sent nothing"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_over_the_body_cap_is_an_error_read_no_further() {
+    let server = wiremock::MockServer::start().await;
+    let big: Vec<_> = (0..200)
+        .map(|i| json!({"id": format!("g{i:04}"), "name": "x".repeat(40)}))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/api/v2/usergroups"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(big))
+        .mount(&server)
+        .await;
+    let jc = Client::builder()
+        .api_key(KEY)
+        .v2_base_url(format!("{}/api/v2", server.uri()))
+        .max_body_bytes(4_096)
+        .build()
+        .unwrap();
+    let err = jc.user_groups().list().page(0).await.unwrap_err();
+    assert!(matches!(err, Error::TooLarge { limit: 4_096, .. }), "{err}");
+    assert!(err.to_string().contains("max_body_bytes"), "{err}");
+    // Under the cap, the same answer reads.
+    let roomy = Client::builder()
+        .api_key(KEY)
+        .v2_base_url(format!("{}/api/v2", server.uri()))
+        .build()
+        .unwrap();
+    assert_eq!(
+        roomy
+            .user_groups()
+            .list()
+            .page(0)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_given_as_an_http_date_is_waited_out() {
+    let (server, jc) = setup().await;
+    let soon =
+        httpdate::fmt_http_date(std::time::SystemTime::now() + std::time::Duration::from_secs(2));
+    Mock::given(method("GET"))
+        .and(path("/api/v2/usergroups"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", soon.as_str()))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/usergroups"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    let started = std::time::Instant::now();
+    jc.user_groups().list().all().await.unwrap();
+    // An HTTP date has one-second resolution: two seconds ahead is more than one away.
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(900),
+        "the date was waited for, not ignored ({:?})",
+        started.elapsed()
+    );
+}

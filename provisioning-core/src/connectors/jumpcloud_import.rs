@@ -239,7 +239,7 @@ impl JumpCloudImport {
                 continue;
             }
             match self.client.user_groups().add_member(&group, &id).await {
-                Ok(()) => report.added_to_group.push(name),
+                Ok(_) => report.added_to_group.push(name),
                 Err(err) => report
                     .failed
                     .push((name, format!("not added to the group: {err}"))),
