@@ -145,6 +145,12 @@ pub enum Hold {
         /// The value.
         value: String,
     },
+    /// The source sent a record for this user that could not be read: nothing is known of
+    /// it but its id, so its target twin is left as it is.
+    Unreadable {
+        /// Why it could not be read.
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for Hold {
@@ -153,6 +159,9 @@ impl std::fmt::Display for Hold {
             Hold::Staged => f.write_str("staged at the source (not yet activated)"),
             Hold::UnknownState { value } => {
                 write!(f, "its source state {value:?} is unknown to the engine")
+            }
+            Hold::Unreadable { reason } => {
+                write!(f, "its record at the source could not be read ({reason})")
             }
         }
     }

@@ -444,3 +444,126 @@ async fn a_group_without_a_description_reads_as_none() {
     assert_eq!(description("Research"), None);
     assert_eq!(description("Finance").as_deref(), Some("Pays the bills"));
 }
+
+/// Every user the fake holds, by id, with their groups: read from the fake's own state, not
+/// through the client or the source.
+fn fake_state(
+    fake: &FakeJumpCloud,
+    groups: &[GroupId],
+) -> (BTreeSet<String>, BTreeSet<(String, String)>) {
+    let users = fake
+        .users()
+        .iter()
+        .map(|u| u["_id"].as_str().unwrap().to_owned())
+        .collect();
+    let memberships = groups
+        .iter()
+        .flat_map(|g| {
+            fake.members(g)
+                .into_iter()
+                .map(move |u| (g.as_str().to_owned(), u.as_str().to_owned()))
+        })
+        .collect();
+    (users, memberships)
+}
+
+#[tokio::test]
+async fn a_quirky_jumpcloud_is_read_whole_and_once_and_a_sync_converges() {
+    // Short pages whose totals count phantoms, a window of empty pages, phantom totals past
+    // the end, a 429 every few requests and one nginx HTML 500: the read still returns every
+    // user and member exactly once (no false name collisions, no truncated member list).
+    use jumpcloud_api::fake::{Fault, Quirks};
+    let fake = FakeJumpCloud::start().await;
+    let everyone = fake.add_group("Everyone");
+    let staff = fake.add_group("Staff");
+    for i in 0..300 {
+        let user = fake.add_user(
+            NewSystemUser::new(format!("user{i:03}"), format!("user{i:03}@example.com"))
+                .names(format!("User{i}"), "Test"),
+        );
+        fake.add_member(&everyone, &user);
+        if i % 3 == 0 {
+            fake.add_member(&staff, &user);
+        }
+    }
+    let (users, memberships) = fake_state(&fake, &[everyone.clone(), staff.clone()]);
+    fake.set_quirks(Quirks {
+        phantom_every: Some(7),
+        phantom_run: Some((120, 230)),
+        phantom_tail: 40,
+        rate_limit_every: Some(5),
+    });
+    fake.inject([Fault::HtmlError(500)]);
+    let source = JumpCloudSource::new(fake.client());
+    let snapshot = source.read(&Scope::All).await.unwrap();
+    let read: Vec<&str> = snapshot.users.iter().map(|u| u.id.as_str()).collect();
+    assert_eq!(read.len(), 300, "no user read twice or lost");
+    assert_eq!(
+        read.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>(),
+        users
+    );
+    let read_memberships: BTreeSet<(String, String)> = snapshot
+        .memberships
+        .iter()
+        .map(|m| (m.group_id.clone(), m.user_id.clone()))
+        .collect();
+    assert_eq!(
+        read_memberships, memberships,
+        "every member list read whole"
+    );
+
+    let target = MemoryDirectory::default();
+    let plan = plan_sync(&source, &Scope::All, &target, &Policy::default())
+        .await
+        .unwrap();
+    assert!(
+        plan.skipped.is_empty(),
+        "no false collisions: {:#?}",
+        plan.skipped
+    );
+    let report = apply(&plan, &target, &ApplyOptions::default()).await;
+    assert!(report.is_success(), "{report:#?}");
+    let t = target.snapshot();
+    assert_eq!(t.users.len(), 300);
+    assert_eq!(t.memberships.len(), memberships.len());
+    let again = plan_sync(&source, &Scope::All, &target, &Policy::default())
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "second plan: {:#?}", again.changes);
+}
+
+#[tokio::test]
+async fn an_unreadable_user_record_is_held_and_its_target_twin_kept() {
+    let demo = demo().await;
+    let source = JumpCloudSource::new(demo.fake.client());
+    let target = MemoryDirectory::default();
+    sync(&source, &target, &Policy::default()).await;
+    let before = target.snapshot();
+
+    // A record the client cannot read (a username that is not a string): not "absent".
+    demo.fake
+        .set_user_field(&demo.alan, "username", serde_json::json!({"not": "a name"}));
+    let snapshot = source
+        .read(&Scope::Application("AWS SSO".into()))
+        .await
+        .unwrap();
+    let alan = snapshot
+        .users
+        .iter()
+        .find(|u| u.id == demo.alan.as_str())
+        .expect("the unreadable user is still in the snapshot");
+    assert!(
+        matches!(alan.hold, Some(Hold::Unreadable { .. })),
+        "{:?}",
+        alan.hold
+    );
+    let plan = sync(&source, &target, &deprovisioning()).await;
+    assert!(
+        plan.skipped
+            .iter()
+            .any(|s| s.subject == demo.alan.as_str() && matches!(s.reason, SkipReason::Held { .. })),
+        "{:#?}",
+        plan.skipped
+    );
+    assert_eq!(target.snapshot(), before, "nothing at the target changed");
+}

@@ -155,20 +155,19 @@ pub(crate) fn class_of(status: u16) -> ErrorClass {
     }
 }
 
-/// `Retry-After` as delta-seconds or as an HTTP date.
+/// `Retry-After` as delta-seconds or as an HTTP date, capped: the workspace's one reading of
+/// the header ([`jumpcloud_api::retry::parse_retry_after`]).
 pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    if let Ok(seconds) = value.trim().parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = httpdate::parse_http_date(value.trim()).ok()?;
-    Some(at.duration_since(now).unwrap_or_default())
+    jumpcloud_api::retry::parse_retry_after(value, now)
 }
 
 /// The wait until Okta's `X-Rate-Limit-Reset` (UTC epoch seconds), measured against the
 /// response's own `Date` header so that a skewed local clock does not shorten it; one second
-/// is added because the reset is rounded down.
+/// is added because the reset is rounded down. Capped like `Retry-After`: a reset beyond
+/// what a clock can hold (up to 2⁶⁴−1) is the ceiling, not an overflow.
 pub(crate) fn okta_reset_wait(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    use jumpcloud_api::retry::RETRY_AFTER_CEILING;
     let reset: u64 = headers
         .get("x-rate-limit-reset")?
         .to_str()
@@ -176,13 +175,19 @@ pub(crate) fn okta_reset_wait(headers: &HeaderMap, now: SystemTime) -> Option<Du
         .trim()
         .parse()
         .ok()?;
-    let reset = SystemTime::UNIX_EPOCH + Duration::from_secs(reset);
     let server_now = headers
         .get(reqwest::header::DATE)
         .and_then(|d| d.to_str().ok())
         .and_then(|d| httpdate::parse_http_date(d).ok())
         .unwrap_or(now);
-    Some(reset.duration_since(server_now).unwrap_or_default() + Duration::from_secs(1))
+    let wait = match SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(reset)) {
+        Some(reset) => reset.duration_since(server_now).unwrap_or_default(),
+        None => RETRY_AFTER_CEILING,
+    };
+    Some(
+        wait.saturating_add(Duration::from_secs(1))
+            .min(RETRY_AFTER_CEILING),
+    )
 }
 
 #[cfg(test)]
@@ -253,6 +258,34 @@ mod tests {
         assert_eq!(class_of(401), ErrorClass::Denied);
         assert_eq!(class_of(400), ErrorClass::Invalid);
         assert_eq!(class_of(418), ErrorClass::Fatal);
+    }
+
+    #[test]
+    fn an_absurd_okta_reset_or_retry_after_is_a_capped_wait_not_a_panic() {
+        use jumpcloud_api::retry::RETRY_AFTER_CEILING;
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-rate-limit-reset",
+            HeaderValue::from_static("18446744073709551615"),
+        );
+        assert_eq!(okta_reset_wait(&headers, now), Some(RETRY_AFTER_CEILING));
+        headers.insert(
+            "retry-after",
+            HeaderValue::from_static("18446744073709551615"),
+        );
+        assert_eq!(retry_after(&headers, now), Some(RETRY_AFTER_CEILING));
+        // Beyond the policy's longest wait: the read gives up instead of sleeping a day.
+        assert_eq!(
+            next_wait(
+                &policy(),
+                Seen::Status(429),
+                Some(RETRY_AFTER_CEILING),
+                1,
+                0.5
+            ),
+            None
+        );
     }
 
     #[test]

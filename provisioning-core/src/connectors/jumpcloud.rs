@@ -21,9 +21,20 @@
 //! | any other `state` (`"PENDING_REVIEW"`, …) | held: [`Hold::UnknownState`] naming the value (the user and its twin are skipped) |
 //! | no `state`: `suspended: true` / `activated: false` / neither | `active = false` / [`Hold::Staged`] / `active = true` |
 //!
+//! | `attributes[{name, value}]` and `department`, `costCenter`, `company`, `jobTitle`, `employeeIdentifier`, `employeeType`, `location` | `attributes` |
+//!
 //! A held user keeps `active = true`: the planner acts on the hold, never on `active`, so a
 //! state the engine does not know can never read as "inactive".
-//! | `attributes[{name, value}]` and `department`, `costCenter`, `company`, `jobTitle`, `employeeIdentifier`, `employeeType`, `location` | `attributes` |
+//!
+//! Records JumpCloud sends that cannot be read are never taken for absent ones (an absent
+//! user is deprovisioned, an absent member removed):
+//!
+//! | unreadable record | read as |
+//! |---|---|
+//! | a user, with an id | held: [`Hold::Unreadable`] (its target twin is left as it is) |
+//! | a group, with an id | out of scope: left as it is at the target |
+//! | a member or association edge naming its user or group | the membership or binding it names |
+//! | any record without an id | the read fails, naming the list: nothing is planned from it |
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -41,6 +52,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use futures::{FutureExt, StreamExt, TryStreamExt};
+use jumpcloud_api::Skipped;
 use jumpcloud_api::ids::{ApplicationId, GroupId};
 use jumpcloud_api::models::{SystemUser, UserGroup, UserState};
 use jumpcloud_api::v2::AssociationTarget;
@@ -126,17 +138,22 @@ impl JumpCloudSource {
             Scope::All => Ok(groups.keys().cloned().collect()),
             Scope::Application(key) => {
                 let app = self.application(key).await?;
+                let what = "listing the application's group associations";
                 let edges = self
                     .client
                     .applications()
                     .associations(&app, AssociationTarget::UserGroup)
-                    .all()
+                    .listing()
                     .await
-                    .map_err(class("listing the application's group associations"))?;
+                    .map_err(class(what))?;
+                let unreadable = edge_targets(&edges.skipped, "user_group", what)?;
                 // A binding to a group that no longer exists is ignored.
                 Ok(edges
+                    .items
                     .into_iter()
-                    .map(|e| GroupId(e.to.id))
+                    .map(|e| e.to.id)
+                    .chain(unreadable)
+                    .map(GroupId)
                     .filter(|g| groups.contains_key(g))
                     .collect())
             }
@@ -322,13 +339,18 @@ impl Source for JumpCloudSource {
     }
 
     async fn read(&self, scope: &Scope) -> Result<Snapshot, ConnectorError> {
-        let groups: BTreeMap<GroupId, UserGroup> = self
+        let what = "listing user groups";
+        let group_list = self
             .client
             .user_groups()
             .list()
-            .all()
+            .listing()
             .await
-            .map_err(class("listing user groups"))?
+            .map_err(class(what))?;
+        // An unreadable group is left as it is: out of scope, never deleted.
+        let unreadable_groups = record_ids(&group_list.skipped, what)?;
+        let groups: BTreeMap<GroupId, UserGroup> = group_list
+            .items
             .into_iter()
             .map(|g| (g.id.clone(), g))
             .collect();
@@ -337,38 +359,62 @@ impl Source for JumpCloudSource {
         // A few groups' member lists in flight at once: JumpCloud publishes no rate limit,
         // and the client waits out a 429 with backoff, so stay modest.
         let client = &self.client;
-        let member_lists: Vec<(GroupId, Vec<_>)> = futures::stream::iter(in_scope.iter().cloned())
-            .map(|group| {
-                async move {
-                    let members = client.user_groups().members(&group).all().await;
-                    members.map(|members| (group, members))
-                }
-                .boxed()
-            })
-            .buffered(MEMBER_READS_IN_FLIGHT)
-            .try_collect()
-            .await
-            .map_err(class("listing group members"))?;
+        let member_lists: Vec<(GroupId, jumpcloud_api::Listing<_>)> =
+            futures::stream::iter(in_scope.iter().cloned())
+                .map(|group| {
+                    async move {
+                        let members = client.user_groups().members(&group).listing().await;
+                        members.map(|members| (group, members))
+                    }
+                    .boxed()
+                })
+                .buffered(MEMBER_READS_IN_FLIGHT)
+                .try_collect()
+                .await
+                .map_err(class("listing group members"))?;
         let mut memberships = BTreeSet::new();
         for (group, members) in member_lists {
-            for edge in members.into_iter().filter(|e| e.to.kind == "user") {
+            let what = format!("listing the members of user group {}", group.0);
+            let unreadable = edge_targets(&members.skipped, "user", &what)?;
+            let readable = members
+                .items
+                .into_iter()
+                .filter(|e| e.to.kind == "user")
+                .map(|e| e.to.id);
+            for user_id in readable.chain(unreadable) {
                 memberships.insert(Membership {
                     group_id: group.0.clone(),
-                    user_id: edge.to.id,
+                    user_id,
                 });
             }
         }
         let members: BTreeSet<&str> = memberships.iter().map(|m| m.user_id.as_str()).collect();
-        let users = self
+        let what = "listing users";
+        let user_list = self
             .client
             .users()
             .list()
-            .all()
+            .listing()
             .await
-            .map_err(class("listing users"))?
+            .map_err(class(what))?;
+        let unreadable_users = user_list
+            .skipped
             .iter()
-            .filter(|u| matches!(scope, Scope::All) || members.contains(u.id.as_str()))
+            .zip(record_ids(&user_list.skipped, what)?)
+            .map(|(skipped, id)| {
+                // Its name is unknown: the id names it in the plan's skips.
+                let mut user = User::new(id.clone(), id);
+                user.hold = Some(Hold::Unreadable {
+                    reason: skipped.reason.clone(),
+                });
+                user
+            });
+        let users = user_list
+            .items
+            .iter()
             .map(user_from)
+            .chain(unreadable_users)
+            .filter(|u| matches!(scope, Scope::All) || members.contains(u.id.as_str()))
             .collect::<Vec<_>>();
         // A membership of a user that no longer exists is dropped, not synced.
         let known: BTreeSet<&str> = users.iter().map(|u| u.id.as_str()).collect();
@@ -396,10 +442,50 @@ impl Source for JumpCloudSource {
                 .keys()
                 .filter(|id| !in_scope.contains(*id))
                 .map(|id| id.0.clone())
+                .chain(unreadable_groups)
                 .collect(),
             ..Snapshot::default()
         })
     }
+}
+
+/// The ids of records a list could not read; one without an id fails the read, as nothing
+/// can be said of what it was.
+fn record_ids(skipped: &[Skipped], what: &str) -> Result<Vec<String>, ConnectorError> {
+    skipped
+        .iter()
+        .map(|s| s.id.clone().ok_or_else(|| unreadable(s, what)))
+        .collect()
+}
+
+/// The ids of the `kind` objects unreadable edges point to (`kind:id`); an edge naming
+/// nothing fails the read, as a membership or binding may be missing.
+fn edge_targets(
+    skipped: &[Skipped],
+    kind: &str,
+    what: &str,
+) -> Result<Vec<String>, ConnectorError> {
+    let mut ids = Vec::new();
+    for s in skipped {
+        let target = s.id.as_deref().and_then(|id| id.split_once(':'));
+        match target {
+            Some((k, id)) if k == kind && !id.is_empty() => ids.push(id.to_owned()),
+            Some((_, id)) if !id.is_empty() => {}
+            _ => return Err(unreadable(s, what)),
+        }
+    }
+    Ok(ids)
+}
+
+fn unreadable(skipped: &Skipped, what: &str) -> ConnectorError {
+    ConnectorError::new(
+        ErrorClass::Fatal,
+        format!(
+            "{what}: JumpCloud sent a {skipped} that names no object, so the list may be \
+             missing one; nothing was planned (check the object in the JumpCloud console, \
+             or try again later)"
+        ),
+    )
 }
 
 #[cfg(test)]
