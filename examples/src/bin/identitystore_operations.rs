@@ -199,6 +199,12 @@ async fn main() -> Result<()> {
             group_name,
         } => {
             let store = connect(&store).await?;
+            // The group is looked up first: a missing group fails the command before anything
+            // is written (the seed script would create the user and then fail).
+            let group = match &group_name {
+                Some(name) => Some(group_id(&store, name).await?),
+                None => None,
+            };
             let mut new = NewUser::new(&user_name, given_name, family_name);
             if let Some(email) = email {
                 new = new.email(email);
@@ -212,10 +218,9 @@ async fn main() -> Result<()> {
                 "User:{user_name} with UserId:{} created successfully",
                 user.id
             )];
-            if let Some(group_name) = &group_name {
-                let group = group_id(&store, group_name).await?;
+            if let (Some(group), Some(group_name)) = (&group, &group_name) {
                 store
-                    .add_member(&group, &user.id)
+                    .add_member(group, &user.id)
                     .await
                     .with_context(|| format!("adding {user_name} to {group_name}"))?;
                 lines.push(format!(

@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use jumpcloud_api::filter::V1Filter;
 use jumpcloud_api::models::UserGroupInput;
+use jumpcloud_api::v2::Edit;
 
 /// Add a JumpCloud user to a group, creating the group if it does not exist.
 #[derive(Debug, Parser)]
@@ -78,13 +79,20 @@ async fn main() -> Result<()> {
             group
         }
     };
-    jc.user_groups()
+    let edit = jc
+        .user_groups()
         .add_member(&group.id, &user.id)
         .await
         .context("adding the member")?;
-    println!(
-        "User:{} added to Group:{} successfully",
-        user.username, group.name
-    );
+    match edit {
+        Edit::Changed => println!(
+            "User:{} added to Group:{} successfully",
+            user.username, group.name
+        ),
+        Edit::AlreadySo => println!(
+            "User:{} is already a member of Group:{}; nothing to do",
+            user.username, group.name
+        ),
+    }
     Ok(())
 }

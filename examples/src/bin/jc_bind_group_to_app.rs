@@ -9,7 +9,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use jumpcloud_api::v2::AssociationTarget;
+use jumpcloud_api::v2::{AssociationTarget, Edit};
 
 /// Associate a JumpCloud user group with an application, once.
 #[derive(Debug, Parser)]
@@ -90,13 +90,21 @@ async fn main() -> Result<()> {
         );
         return Ok(());
     }
-    jc.applications()
+    let edit = jc
+        .applications()
         .associate(&app.id, AssociationTarget::UserGroup, group.id.as_str())
         .await
         .context("associating the group")?;
-    println!(
-        "Group:{} associated with {} successfully",
-        group.name, cli.app
-    );
+    match edit {
+        Edit::Changed => println!(
+            "Group:{} associated with {} successfully",
+            group.name, cli.app
+        ),
+        // Bound between the listing and the write (by someone else, or a resent request).
+        Edit::AlreadySo => println!(
+            "Group:{} is already associated with {}; nothing to do",
+            group.name, cli.app
+        ),
+    }
     Ok(())
 }

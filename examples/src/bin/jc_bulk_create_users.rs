@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use jumpcloud_api::bulk::WaitOptions;
+use jumpcloud_api::filter::V1Filter;
 use jumpcloud_api::models::NewSystemUser;
 
 /// Create JumpCloud users with a bulk job and report their ids.
@@ -61,9 +62,32 @@ async fn main() -> Result<()> {
         return Ok(());
     }
     let (jc, _sandbox) = provisioning_examples::jumpcloud::connect(cli.sandbox).await?;
+    // Users that exist already are left as they are, so that a second run has nothing to do
+    // (a bulk create of an existing username fails that item).
+    let mut to_create = Vec::new();
+    for user in &cli.users {
+        let found = jc
+            .users()
+            .list()
+            .filter(V1Filter::new().eq("username", &user.username))
+            .all()
+            .await
+            .with_context(|| format!("looking up user {}", user.username))?;
+        match found.into_iter().find(|u| u.username == user.username) {
+            Some(existing) => println!(
+                "User:{} exists with UserId:{}; left as it is",
+                existing.username, existing.id
+            ),
+            None => to_create.push(user.clone()),
+        }
+    }
+    if to_create.is_empty() {
+        println!("Every user exists already; nothing to do");
+        return Ok(());
+    }
     let jobs = jc
         .bulk()
-        .create_users(&cli.users)
+        .create_users(&to_create)
         .await
         .context("starting the bulk job")?;
     for job in jobs.job_ids() {
@@ -93,7 +117,7 @@ async fn main() -> Result<()> {
         bail!(
             "{} of {} user(s) were not created",
             outcome.failed.len(),
-            cli.users.len()
+            to_create.len()
         );
     }
     Ok(())
