@@ -611,7 +611,7 @@ impl Client {
                             .headers()
                             .get("x-total-count")
                             .and_then(|v| v.to_str().ok())
-                            .and_then(|v| v.trim().parse().ok());
+                            .and_then(crate::list::parse_total);
                         let body = read_capped(response, self.inner.max_body_bytes).await;
                         Ok((status, retry_after, total, body))
                     }

@@ -70,5 +70,5 @@ pub mod v2;
 
 pub use client::{Api, Client, ClientBuilder, Region};
 pub use error::{Error, Result};
-pub use list::{List, Listing, Syntax, V1List, V2List};
+pub use list::{List, Listing, Syntax, V1List, V2List, read_page};
 pub use page::{Page, Skipped};

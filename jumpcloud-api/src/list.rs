@@ -319,6 +319,47 @@ pub(crate) async fn fetch<T: DeserializeOwned, F: Syntax>(
     Ok(Page::new(items, skipped, skip, limit, total))
 }
 
+/// Reads one list answer as the client does, without sending anything: `body` and the
+/// `X-Total-Count` header as they arrived, for the page requested at `skip` with `limit`.
+/// For tools that hold a saved answer, and for robustness tests: whatever the bytes, the
+/// answer is a page or an [`Error`](crate::Error), never a panic.
+///
+/// # Errors
+///
+/// [`Error::Decode`](crate::Error::Decode) when the body is not a list answer at all (one
+/// unreadable record is a [`Skipped`] instead).
+///
+/// ```
+/// use jumpcloud_api::filter::V1Filter;
+/// use jumpcloud_api::models::SystemUser;
+/// let body = br#"{"totalCount": 250, "results": [{"_id": "u1", "username": "ada"}, null]}"#;
+/// let page = jumpcloud_api::read_page::<SystemUser, V1Filter>(body, None, 0, 100)?;
+/// assert_eq!((page.items.len(), page.skipped.len(), page.next_skip), (1, 1, Some(100)));
+/// # Ok::<(), jumpcloud_api::Error>(())
+/// ```
+pub fn read_page<T: DeserializeOwned, F: Syntax>(
+    body: &[u8],
+    total_header: Option<&str>,
+    skip: u64,
+    limit: u32,
+) -> Result<Page<T>> {
+    let header_total = total_header.and_then(parse_total);
+    let (records, total) = F::records("(a saved page)", body, header_total)?;
+    let (items, skipped) = decode_records(records, skip);
+    Ok(Page::new(
+        items,
+        skipped,
+        skip,
+        limit.clamp(1, MAX_PAGE_SIZE),
+        total,
+    ))
+}
+
+/// An `X-Total-Count` header's value: a count, or nothing.
+pub(crate) fn parse_total(value: &str) -> Option<u64> {
+    value.trim().parse().ok()
+}
+
 /// Decodes each record of a page on its own: one that does not fit `T` becomes a
 /// [`Skipped`] with its id, and the others are kept.
 pub(crate) fn decode_records<T: DeserializeOwned>(

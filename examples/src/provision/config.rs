@@ -390,6 +390,9 @@ impl Config {
                 }
             }
         }
+        if let Some(endpoint) = &self.aws.endpoint_url {
+            check_url("aws.endpoint_url", endpoint)?;
+        }
         if self.issuer_configured
             && let Err(err) = check_configured_issuer(&self.policy.issuer)
         {
@@ -474,9 +477,26 @@ fn check_names(field: &str, names: &[String]) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// An https URL, or plain http to the loopback interface (a local test server): a token or
+/// signed request sent to any other plain-http URL would travel unencrypted.
 fn check_url(field: &str, value: &str) -> Result<(), ConfigError> {
-    match url::Url::parse(value) {
-        Ok(url) if matches!(url.scheme(), "https" | "http") && url.host().is_some() => Ok(()),
+    let url = url::Url::parse(value).ok().filter(|u| u.host().is_some());
+    let loopback = |url: &url::Url| match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url {
+        Some(url) if url.scheme() == "https" => Ok(()),
+        Some(url) if url.scheme() == "http" && loopback(&url) => Ok(()),
+        Some(url) if url.scheme() == "http" => Err(invalid(
+            field,
+            format!(
+                "is {value:?}, plain http: credentials would travel unencrypted; use https \
+                 (plain http is allowed only on loopback)"
+            ),
+        )),
         _ => Err(invalid(
             field,
             format!("is {value:?}; expected an https:// URL"),
@@ -691,5 +711,36 @@ mod tests {
             }
         }
         assert!(checked >= 10, "only {checked} samples found");
+    }
+
+    #[test]
+    fn plain_http_is_refused_off_loopback_for_every_url() {
+        let with = |extra: &str| format!("{JC_TO_STORE}\n{extra}");
+        let remote = with("[aws]\nendpoint_url = \"http://aws.example.com\"");
+        let err = error(&remote).to_string();
+        assert!(
+            err.contains("aws.endpoint_url") && err.contains("plain http"),
+            "{err}"
+        );
+        let local = with("[aws]\nendpoint_url = \"http://127.0.0.1:5000\"");
+        assert!(
+            Config::parse(&local).is_ok(),
+            "{:?}",
+            Config::parse(&local).err()
+        );
+        let scim = r#"
+            [source.jumpcloud]
+            api_key = { env = "JUMPCLOUD_API_KEY" }
+            application = "AWS SSO"
+
+            [target.scim]
+            base_url = "http://scim.example.com/scim/v2"
+            token = { env = "SCIM_TOKEN" }
+        "#;
+        let err = error(scim).to_string();
+        assert!(
+            err.contains("target.scim.base_url") && err.contains("plain http"),
+            "{err}"
+        );
     }
 }

@@ -142,6 +142,32 @@ where
     }
 }
 
+/// Why a credential must not be sent to `url`, if it must not: only `https`, or plain `http`
+/// to the loopback interface (a local test server), carries a token.
+///
+/// `what` names the URL in the message (`"the SCIM base URL"`).
+pub(crate) fn refuse_insecure(what: &str, url: &reqwest::Url) -> Option<String> {
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => None,
+        "http" if loopback => None,
+        "http" => Some(format!(
+            "{what} {:?} is plain http: the token would travel unencrypted; use https \
+             (plain http is allowed only on loopback)",
+            url.as_str()
+        )),
+        other => Some(format!(
+            "{what} {:?} has the scheme {other:?}; expected https",
+            url.as_str()
+        )),
+    }
+}
+
 /// The engine's class for an HTTP error status.
 pub(crate) fn class_of(status: u16) -> ErrorClass {
     match status {
@@ -258,6 +284,27 @@ mod tests {
         assert_eq!(class_of(401), ErrorClass::Denied);
         assert_eq!(class_of(400), ErrorClass::Invalid);
         assert_eq!(class_of(418), ErrorClass::Fatal);
+    }
+
+    #[test]
+    fn tokens_go_over_https_or_to_loopback_only() {
+        let refused = |u: &str| refuse_insecure("the URL", &reqwest::Url::parse(u).unwrap());
+        for ok in [
+            "https://acme.okta.com",
+            "http://127.0.0.1:8080/v2",
+            "http://localhost:1",
+            "http://[::1]:9/",
+        ] {
+            assert_eq!(refused(ok), None, "{ok}");
+        }
+        for bad in [
+            "http://acme.okta.com",
+            "http://10.0.0.5/scim",
+            "ftp://127.0.0.1/",
+        ] {
+            let message = refused(bad).unwrap_or_else(|| panic!("{bad} is refused"));
+            assert!(message.contains("https"), "{message}");
+        }
     }
 
     #[test]

@@ -113,6 +113,9 @@ impl OktaSourceBuilder {
                 self.org_url
             )));
         }
+        if let Some(refusal) = crate::connectors::http::refuse_insecure("the Okta org URL", &base) {
+            return Err(invalid(refusal));
+        }
         base.set_path("/api/v1/");
         base.set_query(None);
         let mut auth = HeaderValue::from_str(&format!("SSWS {}", self.token.expose_secret()))
@@ -126,6 +129,8 @@ impl OktaSourceBuilder {
             .user_agent(concat!("identity-provisioning/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
+            // The API token goes to the org URL's origin only.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| invalid(format!("could not build the HTTP client: {e}")))?;
         Ok(OktaSource {

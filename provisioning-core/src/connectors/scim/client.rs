@@ -263,6 +263,10 @@ impl ScimClientBuilder {
                 self.base_url
             )));
         }
+        if let Some(refusal) = crate::connectors::http::refuse_insecure("the SCIM base URL", &base)
+        {
+            return Err(Error::Config(refusal));
+        }
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());
             base.set_path(&path);
@@ -283,6 +287,8 @@ impl ScimClientBuilder {
             .user_agent(concat!("identity-provisioning/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
             .timeout(self.timeout)
+            // The bearer token goes to the base URL's origin only.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))?;
         Ok(ScimClient {
