@@ -449,6 +449,9 @@ pub struct SdkIdentityStore {
     client: Client,
     store_id: String,
     limiter: SharedLimiter,
+    /// The membership ids this client has read or made, by (group, user): a removal then
+    /// costs one `DeleteGroupMembership`, with no `GetGroupMembershipId` first.
+    known_memberships: Arc<Mutex<HashMap<(String, String), MembershipId>>>,
 }
 
 /// Builds a [`User`] from any SDK shape that has the user accessors (`types::User`,
@@ -703,6 +706,7 @@ impl SdkIdentityStore {
             client,
             store_id,
             limiter,
+            known_memberships: Arc::default(),
         }
     }
 
@@ -729,6 +733,39 @@ impl SdkIdentityStore {
                 }
                 result => return result,
             }
+        }
+    }
+
+    fn remember_membership(&self, group: &GroupId, user: &UserId, membership: &MembershipId) {
+        if let Ok(mut known) = self.known_memberships.lock() {
+            known.insert((group.0.clone(), user.0.clone()), membership.clone());
+        }
+    }
+
+    fn forget_membership(&self, group: &GroupId, user: &UserId) -> Option<MembershipId> {
+        self.known_memberships
+            .lock()
+            .ok()?
+            .remove(&(group.0.clone(), user.0.clone()))
+    }
+
+    /// Sends `DeleteGroupMembership`; `Ok(false)` when the service has no such membership.
+    async fn delete_membership(&self, membership: &MembershipId) -> Result<bool> {
+        let deleted = self
+            .call(|| async {
+                self.client
+                    .delete_group_membership()
+                    .identity_store_id(&self.store_id)
+                    .membership_id(membership.as_str())
+                    .send()
+                    .await
+                    .map_err(fail("DeleteGroupMembership"))
+            })
+            .await;
+        match deleted {
+            Ok(_) => Ok(true),
+            Err(err) if err.is_not_found() => Ok(false),
+            Err(err) => Err(err),
         }
     }
 
@@ -774,11 +811,10 @@ impl SdkIdentityStore {
                 .group_memberships()
                 .iter()
                 .filter_map(|m| {
-                    let user = m.member_id()?.as_user_id().ok()?;
-                    Some((
-                        MembershipId(m.membership_id().to_owned()),
-                        UserId(user.clone()),
-                    ))
+                    let user = UserId(m.member_id()?.as_user_id().ok()?.clone());
+                    let membership = MembershipId(m.membership_id().to_owned());
+                    self.remember_membership(group, &user, &membership);
+                    Some((membership, user))
                 })
                 .collect();
             Ok((items, out.next_token().map(str::to_owned)))
@@ -1133,35 +1169,30 @@ impl IdentityStore for SdkIdentityStore {
                     .map_err(fail("CreateGroupMembership"))
             })
             .await;
-        match created {
-            Ok(out) => Ok(MembershipId(out.membership_id().to_owned())),
+        let membership = match created {
+            Ok(out) => MembershipId(out.membership_id().to_owned()),
             Err(err) if err.is_conflict() => match self.membership_id(group, user).await? {
-                Some(existing) => Ok(existing),
-                None => Err(err),
+                Some(existing) => existing,
+                None => return Err(err),
             },
-            Err(err) => Err(err),
-        }
+            Err(err) => return Err(err),
+        };
+        self.remember_membership(group, user, &membership);
+        Ok(membership)
     }
 
+    /// One `DeleteGroupMembership` when this client has read or made the membership (a
+    /// sync's snapshot has); a membership id that is no longer the service's (removed and
+    /// added again since) is looked up with `GetGroupMembershipId` and deleted once more.
     async fn remove_member(&self, group: &GroupId, user: &UserId) -> Result<bool> {
-        let Some(membership) = self.membership_id(group, user).await? else {
-            return Ok(false);
-        };
-        let deleted = self
-            .call(|| async {
-                self.client
-                    .delete_group_membership()
-                    .identity_store_id(&self.store_id)
-                    .membership_id(membership.as_str())
-                    .send()
-                    .await
-                    .map_err(fail("DeleteGroupMembership"))
-            })
-            .await;
-        match deleted {
-            Ok(_) => Ok(true),
-            Err(err) if err.is_not_found() => Ok(false),
-            Err(err) => Err(err),
+        if let Some(known) = self.forget_membership(group, user)
+            && self.delete_membership(&known).await?
+        {
+            return Ok(true);
+        }
+        match self.membership_id(group, user).await? {
+            Some(membership) => self.delete_membership(&membership).await,
+            None => Ok(false),
         }
     }
 
@@ -1207,10 +1238,10 @@ impl IdentityStore for SdkIdentityStore {
                 .group_memberships()
                 .iter()
                 .filter_map(|m| {
-                    Some((
-                        MembershipId(m.membership_id().to_owned()),
-                        GroupId(m.group_id()?.to_owned()),
-                    ))
+                    let membership = MembershipId(m.membership_id().to_owned());
+                    let group = GroupId(m.group_id()?.to_owned());
+                    self.remember_membership(&group, user, &membership);
+                    Some((membership, group))
                 })
                 .collect();
             Ok((items, out.next_token().map(str::to_owned)))

@@ -2,7 +2,8 @@
 //! serialisation, retry and error code paths run; only the transport is replaced):
 //! UpdateUser's attribute operations, SimulatePrincipalPolicy, throttling with
 //! RetryAfterSeconds, short and empty pages that still carry a NextToken, a repeated token,
-//! and the duplicate-membership conflict of real AWS.
+//! the duplicate-membership conflict of real AWS, and its `ResourceNotFoundException` to a
+//! `DeleteGroupMembership` of a membership id that is gone (moto answers it with success).
 
 use std::num::NonZeroU32;
 
@@ -12,13 +13,18 @@ use aws_sdk_identitystore::Client;
 use aws_sdk_identitystore::operation::create_group_membership::{
     CreateGroupMembershipError, CreateGroupMembershipOutput,
 };
+use aws_sdk_identitystore::operation::delete_group_membership::{
+    DeleteGroupMembershipError, DeleteGroupMembershipOutput,
+};
 use aws_sdk_identitystore::operation::describe_user::{DescribeUserError, DescribeUserOutput};
 use aws_sdk_identitystore::operation::get_group_membership_id::GetGroupMembershipIdOutput;
 use aws_sdk_identitystore::operation::list_groups::ListGroupsOutput;
 use aws_sdk_identitystore::operation::list_users::ListUsersOutput;
 use aws_sdk_identitystore::operation::update_user::UpdateUserOutput;
 use aws_sdk_identitystore::types::User;
-use aws_sdk_identitystore::types::error::{ConflictException, ThrottlingException};
+use aws_sdk_identitystore::types::error::{
+    ConflictException, ResourceNotFoundException, ThrottlingException,
+};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_types::Document;
 use futures::TryStreamExt;
@@ -328,4 +334,55 @@ async fn explain_maps_simulate_principal_policy_to_verdicts() {
         ]
     );
     assert_eq!(decisions[1].matched_policies, ["no-terminate"]);
+}
+
+#[tokio::test]
+async fn a_removal_by_a_membership_id_that_is_gone_looks_the_current_one_up() {
+    // This client made the membership (m-old); someone removed it and added it back (m-new).
+    // The delete by the id it knows is refused as real AWS refuses it; the current id is
+    // looked up and deleted.
+    let create = mock!(Client::create_group_membership).then_output(|| {
+        CreateGroupMembershipOutput::builder()
+            .membership_id("m-old")
+            .membership_arn("arn:aws:identitystore:::membership/m-old")
+            .identity_store_id("d-1234567890")
+            .build()
+            .unwrap()
+    });
+    let stale = mock!(Client::delete_group_membership)
+        .match_requests(|req| req.membership_id() == Some("m-old"))
+        .then_error(|| {
+            DeleteGroupMembershipError::ResourceNotFoundException(
+                ResourceNotFoundException::builder()
+                    .message("GroupMembership not found")
+                    .meta(meta(
+                        "ResourceNotFoundException",
+                        "GroupMembership not found",
+                    ))
+                    .build(),
+            )
+        });
+    let lookup = mock!(Client::get_group_membership_id).then_output(|| {
+        GetGroupMembershipIdOutput::builder()
+            .membership_id("m-new")
+            .membership_arn("arn:aws:identitystore:::membership/m-new")
+            .identity_store_id("d-1234567890")
+            .build()
+            .unwrap()
+    });
+    let current = mock!(Client::delete_group_membership)
+        .match_requests(|req| req.membership_id() == Some("m-new"))
+        .then_output(|| DeleteGroupMembershipOutput::builder().build());
+    let store = store(mock_client!(
+        aws_sdk_identitystore,
+        RuleMode::MatchAny,
+        [&create, &stale, &lookup, &current]
+    ));
+    let (group, user) = (GroupId::from("g-1"), UserId::from("u-1"));
+    store.add_member(&group, &user).await.unwrap();
+    assert!(store.remove_member(&group, &user).await.unwrap());
+    assert_eq!(
+        (stale.num_calls(), lookup.num_calls(), current.num_calls()),
+        (1, 1, 1)
+    );
 }

@@ -38,7 +38,9 @@ fn unique(prefix: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    format!("{prefix}{}", nanos % 10_000_000_000)
+    // Ten hex digits: an identity store id must match `d-[0-9a-f]{10}` (the request
+    // validator in front of moto checks it as the service does).
+    format!("{prefix}{:010x}", nanos % 0x100_0000_0000)
 }
 
 /// moto keeps one isolated store per identity store id.
@@ -531,4 +533,33 @@ async fn a_user_create_and_a_membership_add_are_one_request_each_at_the_wire() {
         [("CreateGroupMembership".to_owned(), 1)].into(),
         "one call per add"
     );
+
+    // A removal of a membership the client has read (as a sync's snapshot does) is one
+    // request: the membership id it read, no lookup.
+    let other = store
+        .create_user(
+            &NewUser::new(unique("grace-"), "Grace", "Hopper"),
+            OnConflict::Fail,
+        )
+        .await
+        .unwrap()
+        .value;
+    store.add_member(&group.id, &other.id).await.unwrap();
+    let members: Vec<_> = store.member_ids(&group.id).try_collect().await.unwrap();
+    assert_eq!(members.len(), 2);
+    count.0.lock().unwrap().clear();
+    assert!(
+        store
+            .remove_member(&group.id, &created.value.id)
+            .await
+            .unwrap()
+    );
+    let sent = count.0.lock().unwrap().clone();
+    assert_eq!(
+        sent,
+        [("DeleteGroupMembership".to_owned(), 1)].into(),
+        "one call per removal"
+    );
+    let left: Vec<_> = store.member_ids(&group.id).try_collect().await.unwrap();
+    assert_eq!(left, std::slice::from_ref(&other.id), "the one membership is gone");
 }
