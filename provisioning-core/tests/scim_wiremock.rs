@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use provisioning_core::connector::{ErrorClass, Target, TargetReader};
 use provisioning_core::connectors::ownership::{Kind, OwnershipRecord};
-use provisioning_core::connectors::scim::client::{Resource, ScimClient};
+use provisioning_core::connectors::scim::client::{Paging, Resource, ScimClient};
 use provisioning_core::connectors::scim::{Profile, ScimTarget};
 use provisioning_core::mapping::TargetField;
 use provisioning_core::model::{ExternalId, Group, Membership, User};
@@ -681,4 +681,80 @@ async fn find_group_matches_folded_names_in_either_normalisation_form() {
     )
     .await;
     assert_eq!(target.find_group("Ops").await.unwrap(), None);
+}
+
+fn client_on(server: &MockServer) -> ScimClient {
+    ScimClient::builder(format!("{}/scim/v2", server.uri()), "tok3n".into())
+        .fast_retries()
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_start_index_is_an_error_not_a_list_read_twice() {
+    let (server, _) = setup(Profile::Generic).await;
+    let users: Vec<Value> = (0..100)
+        .map(|i| json!({"id": format!("u{i}"), "userName": format!("user{i}")}))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/scim/v2/Users"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalResults": 250, "startIndex": 1, "itemsPerPage": 100, "Resources": users
+        })))
+        .mount(&server)
+        .await;
+    let err = client_on(&server)
+        .list::<Value>(Resource::Users, None, Paging::Index)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no progress"), "{err}");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        2,
+        "stopped at once"
+    );
+}
+
+#[tokio::test]
+async fn a_cursor_cycle_is_an_error_not_an_endless_list() {
+    let (server, _) = setup(Profile::Generic).await;
+    for (asked, next) in [("", "A"), ("A", "B"), ("B", "A")] {
+        Mock::given(method("GET"))
+            .and(path("/scim/v2/Users"))
+            .and(query_param("cursor", asked))
+            .respond_with(list(
+                json!([{"id": format!("u{asked}"), "userName": "x"}]),
+                Some(next),
+            ))
+            .mount(&server)
+            .await;
+    }
+    let err = client_on(&server)
+        .list::<Value>(Resource::Users, None, Paging::Cursor)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("returned before"), "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn an_answer_over_32_mib_is_an_error_read_no_further() {
+    let (server, _) = setup(Profile::Generic).await;
+    let huge = "x".repeat(33 * 1024 * 1024);
+    Mock::given(method("GET"))
+        .and(path("/scim/v2/Users"))
+        .respond_with(list(json!([{"id": "u1", "userName": huge}]), None))
+        .mount(&server)
+        .await;
+    let err = client_on(&server)
+        .list::<Value>(Resource::Users, None, Paging::Cursor)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            provisioning_core::connectors::scim::client::Error::TooLarge { .. }
+        ),
+        "{err}"
+    );
 }

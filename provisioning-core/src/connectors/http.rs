@@ -168,6 +168,41 @@ pub(crate) fn refuse_insecure(what: &str, url: &reqwest::Url) -> Option<String> 
     }
 }
 
+/// The largest answer the SCIM and Okta connectors read (32 MiB; a page of 100 users is tens
+/// of kilobytes). A longer one is an error, read no further.
+pub(crate) const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// Why a body could not be read.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// The connection failed while reading it.
+    Failed(reqwest::Error),
+    /// It is longer than the cap.
+    TooLarge,
+}
+
+/// Reads a body chunk by chunk, stopping as soon as it passes `cap` bytes (a declared
+/// `Content-Length` over the cap stops it before reading anything).
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Vec<u8>, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|declared| declared > cap as u64)
+    {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Failed)? {
+        if body.len().saturating_add(chunk.len()) > cap {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// The engine's class for an HTTP error status.
 pub(crate) fn class_of(status: u16) -> ErrorClass {
     match status {

@@ -252,12 +252,20 @@ impl OktaSource {
             let headers = response.headers().clone();
             self.note_window(&headers);
             if response.status().is_success() {
-                let bytes = response.bytes().await.map_err(|e| {
-                    Failure::Final(transient(
-                        format!("Okta: reading GET {path}"),
-                        e.without_url(),
-                    ))
-                })?;
+                let bytes = http::read_capped(response, http::MAX_BODY_BYTES)
+                    .await
+                    .map_err(|e| {
+                        Failure::Final(match e {
+                            http::BodyError::Failed(e) => {
+                                transient(format!("Okta: reading GET {path}"), e.without_url())
+                            }
+                            http::BodyError::TooLarge => fatal(format!(
+                                "Okta: the answer to GET {path} is longer than {} bytes and \
+                                 was not read",
+                                http::MAX_BODY_BYTES
+                            )),
+                        })
+                    })?;
                 let value = serde_json::from_slice(&bytes).map_err(|e| {
                     Failure::Final(
                         fatal(format!("Okta: GET {path} did not answer the expected JSON"))

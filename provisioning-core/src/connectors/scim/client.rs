@@ -126,6 +126,19 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// An answer longer than the client reads (32 MiB).
+    #[error(
+        "the SCIM server's answer to {method} {path} is longer than {limit} bytes and was not \
+         read; narrow the request or check the server"
+    )]
+    TooLarge {
+        /// The request's method.
+        method: Method,
+        /// The request's path.
+        path: String,
+        /// The cap, in bytes.
+        limit: usize,
+    },
     /// A list whose pages do not add up (a repeated cursor, an endless list).
     #[error("listing SCIM {path} failed: {reason}")]
     Paging {
@@ -187,7 +200,9 @@ impl Error {
             Error::Unauthorized { .. } => ErrorClass::Denied,
             Error::Api { status, .. } => http::class_of(*status),
             Error::Transport { .. } => ErrorClass::Transient,
-            Error::Decode { .. } | Error::Paging { .. } => ErrorClass::Fatal,
+            Error::Decode { .. } | Error::Paging { .. } | Error::TooLarge { .. } => {
+                ErrorClass::Fatal
+            }
             Error::Config(_) => ErrorClass::Invalid,
         }
     }
@@ -363,6 +378,11 @@ impl ScimClient {
         let mut items = Vec::new();
         let mut start = 1u64;
         let mut cursor = String::new();
+        let mut cursors_seen = std::collections::HashSet::new();
+        let no_progress = |reason: String| Error::Paging {
+            path: resource.path().into(),
+            reason,
+        };
         for _ in 0..MAX_PAGES {
             let mut url = self.url(&[resource.path()]);
             {
@@ -398,18 +418,28 @@ impl ScimClient {
                     };
                     // 1-based; a server that answers 0 means the first item too.
                     let first = page.start_index.unwrap_or(start).max(1);
-                    if got == 0 || first - 1 + got >= total {
+                    if got == 0 || (first - 1).saturating_add(got) >= total {
                         return Ok(items);
                     }
-                    start = first + got;
+                    let next = first.saturating_add(got);
+                    // A server that answers an earlier page than asked (it ignores
+                    // startIndex) would be read again and again: its items twice.
+                    if next <= start {
+                        return Err(no_progress(format!(
+                            "asked for startIndex {start}, the server answered a page starting \
+                             at {first}: the list makes no progress (does the server page?)"
+                        )));
+                    }
+                    start = next;
                 }
                 Paging::Cursor => match page.next_cursor.filter(|c| !c.is_empty()) {
                     None => return Ok(items),
-                    Some(next) if next == cursor => {
-                        return Err(Error::Paging {
-                            path: resource.path().into(),
-                            reason: "the server returned the same cursor twice".into(),
-                        });
+                    Some(next) if next == cursor || !cursors_seen.insert(next.clone()) => {
+                        return Err(no_progress(
+                            "the server returned a cursor it had returned before: the list \
+                             would repeat itself"
+                                .into(),
+                        ));
                     }
                     Some(next) => cursor = next,
                 },
@@ -532,10 +562,18 @@ impl ScimClient {
                     error,
                 });
             }
-            let bytes = response
-                .bytes()
+            let bytes = http::read_capped(response, http::MAX_BODY_BYTES)
                 .await
-                .map_err(|e| Failure::Final(transport(e)))?;
+                .map_err(|e| {
+                    Failure::Final(match e {
+                        http::BodyError::Failed(e) => transport(e),
+                        http::BodyError::TooLarge => Error::TooLarge {
+                            method: Method::GET,
+                            path: path_ref.to_owned(),
+                            limit: http::MAX_BODY_BYTES,
+                        },
+                    })
+                })?;
             serde_json::from_slice(&bytes).map_err(|source| {
                 Failure::Final(Error::Decode {
                     method: Method::GET,
