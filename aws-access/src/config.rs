@@ -6,6 +6,9 @@
 //! overrides it explicitly — that is how tests point every client at a local moto server.
 //! Retries run in standard mode with [`AwsSettings::max_attempts`] attempts (default 8: the
 //! Identity Store's 20 requests-per-second quota is shared by every client of an instance).
+//! Every call is bounded in time: a connect timeout (10 s), a timeout per attempt
+//! ([`AwsSettings::attempt_timeout`], 30 s) and one for the whole call, retries included
+//! ([`AwsSettings::operation_timeout`], 5 min), so a hung endpoint cannot hang a run.
 //!
 //! ```no_run
 //! # async fn run() -> aws_access::Result<()> {
@@ -17,8 +20,14 @@
 //! # Ok(()) }
 //! ```
 
+use std::time::Duration;
+
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// How long a connection may take to open.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 use crate::error::{Error, Result};
 
@@ -34,6 +43,10 @@ pub struct AwsSettings {
     pub profile: Option<String>,
     /// Attempts per call, the first included, in the SDK's standard retry mode.
     pub max_attempts: u32,
+    /// The longest one attempt of a call may take.
+    pub attempt_timeout: Duration,
+    /// The longest a call may take, all its attempts and waits included.
+    pub operation_timeout: Duration,
 }
 
 impl Default for AwsSettings {
@@ -43,6 +56,8 @@ impl Default for AwsSettings {
             endpoint_url: None,
             profile: None,
             max_attempts: 8,
+            attempt_timeout: Duration::from_secs(30),
+            operation_timeout: Duration::from_secs(300),
         }
     }
 }
@@ -65,8 +80,14 @@ impl AwsSettings {
 
 /// Loads the configuration: the default chain plus `settings`.
 pub async fn load(settings: &AwsSettings) -> SdkConfig {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT.min(settings.attempt_timeout))
+        .operation_attempt_timeout(settings.attempt_timeout)
+        .operation_timeout(settings.operation_timeout)
+        .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts.max(1)));
+        .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts.max(1)))
+        .timeout_config(timeouts);
     if let Some(region) = &settings.region {
         loader = loader.region(Region::new(region.clone()));
     }

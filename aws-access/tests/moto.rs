@@ -561,5 +561,9 @@ async fn a_user_create_and_a_membership_add_are_one_request_each_at_the_wire() {
         "one call per removal"
     );
     let left: Vec<_> = store.member_ids(&group.id).try_collect().await.unwrap();
-    assert_eq!(left, std::slice::from_ref(&other.id), "the one membership is gone");
+    assert_eq!(
+        left,
+        std::slice::from_ref(&other.id),
+        "the one membership is gone"
+    );
 }
