@@ -4,8 +4,15 @@
 //! shared profiles, SSO, container and instance metadata). `AWS_ENDPOINT_URL` (or
 //! `AWS_ENDPOINT_URL_<SERVICE>`) is honoured by that chain; [`AwsSettings::endpoint_url`]
 //! overrides it explicitly — that is how tests point every client at a local moto server.
-//! Retries run in standard mode with [`AwsSettings::max_attempts`] attempts (default 8: the
-//! Identity Store's 20 requests-per-second quota is shared by every client of an instance).
+//! Retries run in the SDK's **adaptive** mode with [`AwsSettings::max_attempts`] attempts
+//! (default [`DEFAULT_MAX_ATTEMPTS`], 5): standard mode's jittered exponential backoff, plus a
+//! client-side rate limiter that the first `ThrottlingException` turns on, that lowers the
+//! send rate of every client of that service in the process (the Identity Store's 20
+//! requests/s are collective for an instance: the console, Terraform and other syncs use them
+//! too) and raises it again gradually while calls succeed. The SDK is the only retry layer
+//! of a request; the provisioning engine's executor retries a failed *change* on top, so one
+//! throttled write is sent at most `max_attempts` × the executor's attempts times (5 × 6 = 30
+//! with the defaults).
 //! Every call is bounded in time: a connect timeout (10 s), a timeout per attempt
 //! ([`AwsSettings::attempt_timeout`], 30 s) and one for the whole call, retries included
 //! ([`AwsSettings::operation_timeout`], 5 min), so a hung endpoint cannot hang a run.
@@ -26,10 +33,14 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
+use crate::error::{Error, Result};
+
 /// How long a connection may take to open.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-use crate::error::{Error, Result};
+/// Attempts per request by default, the first included: enough that a list page survives
+/// four throttles in a row while the adaptive limiter slows down.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 
 /// Overrides on top of the default configuration chain.
 #[derive(Debug, Clone)]
@@ -41,7 +52,7 @@ pub struct AwsSettings {
     pub endpoint_url: Option<String>,
     /// A named profile of the shared configuration files.
     pub profile: Option<String>,
-    /// Attempts per call, the first included, in the SDK's standard retry mode.
+    /// Attempts per request, the first included, in the SDK's adaptive retry mode.
     pub max_attempts: u32,
     /// The longest one attempt of a call may take.
     pub attempt_timeout: Duration,
@@ -55,7 +66,7 @@ impl Default for AwsSettings {
             region: None,
             endpoint_url: None,
             profile: None,
-            max_attempts: 8,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
             attempt_timeout: Duration::from_secs(30),
             operation_timeout: Duration::from_secs(300),
         }
@@ -78,6 +89,19 @@ impl AwsSettings {
     }
 }
 
+/// The retry configuration [`load`] applies: adaptive mode, `settings.max_attempts` (at
+/// least 1).
+///
+/// ```
+/// use aws_access::config::{AwsSettings, retry_config};
+/// let retry = retry_config(&AwsSettings::default());
+/// assert_eq!(retry.max_attempts(), 5);
+/// assert_eq!(retry.mode(), aws_config::retry::RetryMode::Adaptive);
+/// ```
+pub fn retry_config(settings: &AwsSettings) -> RetryConfig {
+    RetryConfig::adaptive().with_max_attempts(settings.max_attempts.max(1))
+}
+
 /// Loads the configuration: the default chain plus `settings`.
 pub async fn load(settings: &AwsSettings) -> SdkConfig {
     let timeouts = TimeoutConfig::builder()
@@ -86,7 +110,7 @@ pub async fn load(settings: &AwsSettings) -> SdkConfig {
         .operation_timeout(settings.operation_timeout)
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts.max(1)))
+        .retry_config(retry_config(settings))
         .timeout_config(timeouts);
     if let Some(region) = &settings.region {
         loader = loader.region(Region::new(region.clone()));

@@ -5,10 +5,13 @@
 //!
 //! Rules it encodes:
 //! - every call of every client of one identity store waits on one shared rate limiter
-//!   ([`rate_limiter`], default 18 requests/s, under AWS's collective 20), and the SDK
-//!   retries throttling in standard mode; after that, `ThrottlingException.RetryAfterSeconds`
-//!   is waited out and the call sent again ([`THROTTLE_RETRIES`]), and a throttle that
-//!   persists keeps the hint ([`Error::retry_after`](crate::Error::retry_after));
+//!   ([`rate_limiter`], default 18 requests/s, under AWS's collective 20: a ceiling), and the
+//!   SDK's adaptive retry mode ([`crate::config`]) owns retrying a throttled or failed
+//!   request, slowing every client of the service in the process when the service throttles
+//!   and recovering gradually; this client adds no retry loop of its own. A throttle that
+//!   persists through the SDK's attempts is returned with the service's hint
+//!   ([`Error::retry_after`](crate::Error::retry_after)) for the caller's one retry layer
+//!   (the provisioning engine's executor);
 //! - lists follow `NextToken` to the end, never stopping on a short page, 100 per page;
 //! - results carry ids and names together: [`IdentityStore::group_members`] and
 //!   [`IdentityStore::user_groups`] never make the caller describe members one by one;
@@ -53,13 +56,6 @@ pub const DEFAULT_REQUESTS_PER_SECOND: u32 = 18;
 
 /// Page size of every list call (the API's maximum).
 pub const PAGE_SIZE: i32 = 100;
-
-/// Extra attempts after the SDK's own retries gave up on throttling, each after the wait the
-/// service asked for.
-pub const THROTTLE_RETRIES: u32 = 2;
-
-/// The longest `RetryAfterSeconds` waited out.
-pub const MAX_THROTTLE_WAIT: Duration = Duration::from_secs(30);
 
 /// Group ids one `IsMemberInGroups` call takes.
 pub const MAX_GROUPS_PER_MEMBERSHIP_CHECK: usize = 100;
@@ -710,30 +706,16 @@ impl SdkIdentityStore {
         }
     }
 
-    /// Runs one API call: waits for the shared limiter, then sends; a throttled call is
-    /// waited out (the service's `RetryAfterSeconds`, else a second) and sent again, up to
-    /// [`THROTTLE_RETRIES`] times, on top of the SDK's own retries.
+    /// Runs one API call: waits for the shared limiter, then sends. Retries belong to the
+    /// SDK (adaptive mode, every attempt paced by its client rate limiter) and to the
+    /// caller's executor, never a third loop here.
     async fn call<T, F, Fut>(&self, send: F) -> Result<T>
     where
-        F: Fn() -> Fut,
+        F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
     {
-        let mut retries = 0;
-        loop {
-            self.limiter.until_ready().await;
-            match send().await {
-                Err(err) if err.is_throttled() && retries < THROTTLE_RETRIES => {
-                    retries += 1;
-                    let wait = err
-                        .retry_after()
-                        .unwrap_or(Duration::from_secs(1))
-                        .min(MAX_THROTTLE_WAIT);
-                    tracing::debug!(operation = ?err.code(), ?wait, retries, "throttled; waiting as the service asked");
-                    tokio::time::sleep(wait).await;
-                }
-                result => return result,
-            }
-        }
+        self.limiter.until_ready().await;
+        send().await
     }
 
     fn remember_membership(&self, group: &GroupId, user: &UserId, membership: &MembershipId) {

@@ -46,7 +46,7 @@ pub enum SyncError {
     ConfirmGone(#[source] ConnectorError),
 }
 
-/// Reads `source` within `scope` and `target`, and asks the source which of the groups the
+/// Reads `source` within `scope` and `target` (both at once), and asks the source which of the groups the
 /// engine synced earlier (owned target groups, under `policy.issuer`) that the read did not
 /// return are gone ([`Snapshot::groups_gone`]). Writes nothing.
 ///
@@ -77,8 +77,12 @@ pub async fn read_both(
     target: &dyn TargetReader,
     policy: &Policy,
 ) -> Result<(Snapshot, Snapshot), SyncError> {
-    let mut wanted = source.read(scope).await.map_err(SyncError::SourceRead)?;
-    let actual = target.read().await.map_err(SyncError::TargetRead)?;
+    // Both sides are read at once: they are different services, and neither read depends
+    // on the other.
+    let (mut wanted, actual) = futures::try_join!(
+        async { source.read(scope).await.map_err(SyncError::SourceRead) },
+        async { target.read().await.map_err(SyncError::TargetRead) },
+    )?;
     let known: BTreeSet<&str> = wanted
         .groups
         .iter()

@@ -13,6 +13,9 @@
 
 use std::fmt;
 
+pub mod moto;
+pub mod pacing;
+
 /// A test peer started by `scripts/test-all`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -188,10 +191,32 @@ fn lookup_in(var: &'static str, get: impl Fn(&str) -> Option<String>) -> Result<
 /// # }
 /// ```
 pub async fn moto_sdk_config() -> aws_config::SdkConfig {
-    let credentials =
-        aws_credential_types::Credentials::new("testing", "testing", None, None, "test");
+    sdk_config_for(&Peer::Moto.url()).await
+}
+
+/// The dummy credentials moto accepts (`testing` / `testing`): not a secret.
+///
+/// ```
+/// use aws_credential_types::provider::ProvideCredentials;
+/// let _ = test_peers::moto_credentials();
+/// ```
+pub fn moto_credentials() -> aws_credential_types::Credentials {
+    aws_credential_types::Credentials::new("testing", "testing", None, None, "test")
+}
+
+/// The AWS SDK configuration of a client of the moto (or proxy in front of it) at `url`:
+/// `url` as the endpoint of every service, region `us-east-1`, and [`moto_credentials`].
+///
+/// ```no_run
+/// # async fn run() {
+/// let config = test_peers::sdk_config_for("http://127.0.0.1:5000").await;
+/// assert!(config.endpoint_url().is_some());
+/// # }
+/// ```
+pub async fn sdk_config_for(url: &str) -> aws_config::SdkConfig {
+    let credentials = moto_credentials();
     aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(Peer::Moto.url())
+        .endpoint_url(url)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(credentials)
         .load()

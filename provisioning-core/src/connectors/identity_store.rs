@@ -323,38 +323,45 @@ impl TargetReader for IdentityStoreTarget {
     }
 
     async fn read(&self) -> Result<Snapshot, ConnectorError> {
-        let users: Vec<ids::User> = self
-            .store
-            .list_users()
-            .try_collect()
-            .await
-            .map_err(class("listing users"))?;
-        let groups: Vec<ids::Group> = self
-            .store
-            .list_groups()
-            .try_collect()
-            .await
-            .map_err(class("listing groups"))?;
+        let store = &self.store;
+        // The users' pages follow each other's NextToken: they are read while the groups
+        // and their member lists are, all on the store's shared limiter, so the read takes
+        // the longer of the two chains instead of their sum.
+        let users_side = async {
+            store
+                .list_users()
+                .try_collect::<Vec<ids::User>>()
+                .await
+                .map_err(class("listing users"))
+        };
+        let groups_side = async {
+            let groups: Vec<ids::Group> = store
+                .list_groups()
+                .try_collect()
+                .await
+                .map_err(class("listing groups"))?;
+            // Several groups' member lists in flight at once: each call still waits on the
+            // store's shared limiter, so this fills the quota instead of idling through the
+            // service's latency one group at a time.
+            let group_ids: Vec<GroupId> = groups.iter().map(|g| g.id.clone()).collect();
+            let member_lists: Vec<(GroupId, Vec<UserId>)> = futures::stream::iter(group_ids)
+                .map(|group| {
+                    async move {
+                        let members: aws_access::Result<Vec<UserId>> =
+                            store.member_ids(&group).try_collect().await;
+                        members.map(|members| (group, members))
+                    }
+                    .boxed()
+                })
+                .buffered(MEMBER_READS_IN_FLIGHT)
+                .try_collect()
+                .await
+                .map_err(class("listing group memberships"))?;
+            Ok::<_, ConnectorError>((groups, member_lists))
+        };
+        let (users, (groups, member_lists)) = futures::try_join!(users_side, groups_side)?;
         let known: BTreeSet<&str> = users.iter().map(|u| u.id.as_str()).collect();
         let mut memberships = BTreeSet::new();
-        // Several groups' member lists in flight at once: each call still waits on the
-        // store's shared limiter, so this fills the quota instead of idling through the
-        // service's latency one group at a time.
-        let group_ids: Vec<GroupId> = groups.iter().map(|g| g.id.clone()).collect();
-        let store = &self.store;
-        let member_lists: Vec<(GroupId, Vec<UserId>)> = futures::stream::iter(group_ids)
-            .map(|group| {
-                async move {
-                    let members: aws_access::Result<Vec<UserId>> =
-                        store.member_ids(&group).try_collect().await;
-                    members.map(|members| (group, members))
-                }
-                .boxed()
-            })
-            .buffered(MEMBER_READS_IN_FLIGHT)
-            .try_collect()
-            .await
-            .map_err(class("listing group memberships"))?;
         for (group, members) in member_lists {
             for user in members {
                 if known.contains(user.as_str()) {

@@ -14,4 +14,5 @@ mod jumpcloud_to_identity_store;
 mod jumpcloud_to_scim;
 mod lookups;
 mod okta_to_identity_store;
+mod paced_identity_store;
 mod scim_to_jumpcloud_import;
