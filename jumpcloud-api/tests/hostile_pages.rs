@@ -15,39 +15,10 @@ use jumpcloud_api::read_page;
 use jumpcloud_api::retry::{RETRY_AFTER_CEILING, parse_retry_after};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
+use test_peers::hostile::{any_json, field, number_header};
 
 fn cases() -> u32 {
-    std::env::var("HOSTILE_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000)
-}
-
-/// Any JSON value, a few levels deep, with numbers at the edges of what JSON carries.
-fn any_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| json!(n)),
-        any::<u64>().prop_map(|n| json!(n)),
-        any::<f64>()
-            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
-        ".{0,12}".prop_map(Value::String),
-        Just(json!(u64::MAX)),
-        Just(json!(-1)),
-    ];
-    leaf.prop_recursive(3, 24, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map(".{0,6}", inner, 0..4)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
-
-/// A field of a record: what it should be, or anything.
-fn field(good: Value) -> impl Strategy<Value = Value> {
-    prop_oneof![3 => Just(good), 1 => any_json()]
+    test_peers::hostile::cases(2_000)
 }
 
 /// A record shaped like a user, group or edge, with random JSON at random fields.
@@ -101,15 +72,6 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-fn header() -> impl Strategy<Value = Option<String>> {
-    prop::option::of(prop_oneof![
-        any::<u64>().prop_map(|n| n.to_string()),
-        Just("18446744073709551616".to_owned()),
-        Just("-5".to_owned()),
-        ".{0,20}",
-    ])
-}
-
 /// Records sent in a body, when it is a v1 body or an array.
 fn records_sent(body: &[u8], v1: bool) -> Option<usize> {
     let value: Value = serde_json::from_slice(body).ok()?;
@@ -132,7 +94,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn hostile_pages_and_headers_never_panic(body in body(), total in header(), skip in any::<u64>(), limit in any::<u32>(), retry_after in ".{0,30}") {
+    fn hostile_pages_and_headers_never_panic(body in body(), total in number_header(), skip in any::<u64>(), limit in any::<u32>(), retry_after in ".{0,30}") {
         let v1 = records_sent(&body, true);
         let v2 = records_sent(&body, false);
         if let Ok(page) = read_page::<SystemUser, V1Filter>(&body, total.as_deref(), skip, limit) {

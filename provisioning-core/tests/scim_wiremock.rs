@@ -758,3 +758,53 @@ async fn an_answer_over_32_mib_is_an_error_read_no_further() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_write_answered_with_over_32_mib_is_an_error_read_no_further() {
+    let (server, _) = setup(Profile::Generic).await;
+    let huge = "x".repeat(33 * 1024 * 1024);
+    Mock::given(method("POST"))
+        .and(path("/scim/v2/Users"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"id": "u1", "userName": huge})),
+        )
+        .mount(&server)
+        .await;
+    let err = client_on(&server)
+        .create::<Value>(Resource::Users, &json!({"userName": "ada"}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            provisioning_core::connectors::scim::client::Error::TooLarge { .. }
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_start_index_and_does_not_say_where_it_starts_is_an_error() {
+    // No startIndex in the answer: the client cannot see that the server went back; the same
+    // page again is what gives it away (it used to read on to the 100,000-page cap).
+    let (server, _) = setup(Profile::Generic).await;
+    let users: Vec<Value> = (0..100)
+        .map(|i| json!({"id": format!("u{i}"), "userName": format!("user{i}")}))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/scim/v2/Users"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalResults": 1_000_000, "itemsPerPage": 100, "Resources": users
+        })))
+        .mount(&server)
+        .await;
+    let listed = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        client_on(&server).list::<Value>(Resource::Users, None, Paging::Index),
+    )
+    .await
+    .expect("the list ends instead of reading to the page cap");
+    let err = listed.unwrap_err();
+    assert!(err.to_string().contains("same page"), "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}

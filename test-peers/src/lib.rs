@@ -13,6 +13,7 @@
 
 use std::fmt;
 
+pub mod hostile;
 pub mod moto;
 pub mod pacing;
 

@@ -277,7 +277,11 @@ impl OktaSource {
             let wait = (status == 429)
                 .then(|| http::okta_reset_wait(&headers, SystemTime::now()))
                 .flatten();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let body: Value = http::read_capped(response, http::MAX_BODY_BYTES)
+                .await
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or(Value::Null);
             let summary = body["errorSummary"].as_str().unwrap_or("no error summary");
             let code = body["errorCode"].as_str().unwrap_or("-");
             let hint = match status {

@@ -379,6 +379,8 @@ impl ScimClient {
         let mut start = 1u64;
         let mut cursor = String::new();
         let mut cursors_seen = std::collections::HashSet::new();
+        let mut previous_page: Option<Vec<Value>> = None;
+        let resource_path = resource.path().to_owned();
         let no_progress = |reason: String| Error::Paging {
             path: resource.path().into(),
             reason,
@@ -407,9 +409,29 @@ impl ScimClient {
             if url.query() == Some("") {
                 url.set_query(None);
             }
-            let page: ListResponse<T> = self.get(url).await?;
+            let page: ListResponse<Value> = self.get(url).await?;
             let got = page.resources.len() as u64;
-            items.extend(page.resources);
+            // A server that ignores startIndex and does not say where its page starts
+            // answers the same page to every request: read on, the list would hold it
+            // again and again, up to the page cap.
+            if got > 0 && previous_page.as_ref() == Some(&page.resources) {
+                return Err(no_progress(format!(
+                    "asked for startIndex {start}, the server answered the same page as \
+                     before: the list makes no progress (does the server page?)"
+                )));
+            }
+            for resource in &page.resources {
+                items.push(
+                    <T as serde::Deserialize>::deserialize(resource).map_err(|source| {
+                        Error::Decode {
+                            method: Method::GET,
+                            path: resource_path.clone(),
+                            source,
+                        }
+                    })?,
+                );
+            }
+            previous_page = Some(page.resources);
             match paging {
                 Paging::Unpaged => return Ok(items),
                 Paging::Index => {
@@ -614,11 +636,20 @@ impl ScimClient {
         if response.status() == StatusCode::NO_CONTENT {
             return Ok(None);
         }
-        let bytes = response.bytes().await.map_err(|e| Error::Transport {
-            method: method.clone(),
-            path: path.clone(),
-            source: e.without_url(),
-        })?;
+        let bytes = http::read_capped(response, http::MAX_BODY_BYTES)
+            .await
+            .map_err(|e| match e {
+                http::BodyError::Failed(e) => Error::Transport {
+                    method: method.clone(),
+                    path: path.clone(),
+                    source: e.without_url(),
+                },
+                http::BodyError::TooLarge => Error::TooLarge {
+                    method: method.clone(),
+                    path: path.clone(),
+                    limit: http::MAX_BODY_BYTES,
+                },
+            })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
@@ -654,8 +685,8 @@ async fn failure(method: Method, path: &str, response: reqwest::Response) -> Err
         };
     }
     let retry_after = http::retry_after(response.headers(), SystemTime::now());
-    let body: ErrorBody = response
-        .bytes()
+    // An error body is read up to the cap like any other; past it, the status alone says.
+    let body: ErrorBody = http::read_capped(response, http::MAX_BODY_BYTES)
         .await
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
