@@ -505,7 +505,6 @@ mod wire {
 
     use aws_access::config::{AwsSettings, load};
     use aws_access::identity_store::SdkIdentityStore;
-    use aws_credential_types::provider::SharedCredentialsProvider;
     use test_peers::moto::OwnMoto;
     use test_peers::pacing::{Pacing, PacingProxy};
 
@@ -527,13 +526,7 @@ mod wire {
 
     /// The client `provision` builds, at `url`, with moto's dummy credentials.
     async fn product_store(url: &str, store_id: &str) -> Arc<SdkIdentityStore> {
-        let config = load(&AwsSettings::local(url))
-            .await
-            .into_builder()
-            .credentials_provider(SharedCredentialsProvider::new(
-                test_peers::moto_credentials(),
-            ))
-            .build();
+        let config = test_peers::with_moto_credentials(load(&AwsSettings::local(url)).await);
         Arc::new(SdkIdentityStore::new(&config, store_id))
     }
 

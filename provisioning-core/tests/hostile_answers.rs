@@ -198,20 +198,54 @@ fn template(answer: &Answer) -> ResponseTemplate {
     template
 }
 
-/// Serves `answer` to every request, then runs `read` under the deadline.
-async fn serve<T>(
-    server: &MockServer,
-    answer: &Answer,
-    read: impl std::future::Future<Output = T>,
-) -> Result<T, String> {
-    server.reset().await;
-    Mock::given(any_request())
-        .respond_with(template(answer))
-        .mount(server)
-        .await;
+/// Runs `read` under the deadline.
+async fn bounded<T>(read: impl std::future::Future<Output = T>) -> Result<T, String> {
     tokio::time::timeout(DEADLINE, read)
         .await
         .map_err(|_| format!("no answer within {DEADLINE:?}"))
+}
+
+/// A mock server and the two clients of it. wiremock counts its resets in a 16-bit
+/// generation, so a long run moves to a fresh server before that count wraps.
+struct Harness {
+    server: MockServer,
+    scim: ScimClient,
+    okta: OktaSource,
+    resets: u32,
+}
+
+impl Harness {
+    async fn start() -> Self {
+        let server = MockServer::start().await;
+        let base = server.uri();
+        let scim = ScimClient::builder(format!("{base}/scim/v2"), "tok3n".into())
+            .fast_retries()
+            .build()
+            .unwrap();
+        let okta = OktaSource::builder(base, "tok3n".into())
+            .fast_retries()
+            .build()
+            .unwrap();
+        Self {
+            server,
+            scim,
+            okta,
+            resets: 0,
+        }
+    }
+
+    /// Serves `answer` to every request from now on.
+    async fn serve(&mut self, answer: &Answer) {
+        if self.resets >= 60_000 {
+            *self = Self::start().await;
+        }
+        self.resets += 1;
+        self.server.reset().await;
+        Mock::given(any_request())
+            .respond_with(template(answer))
+            .mount(&self.server)
+            .await;
+    }
 }
 
 /// A read's outcome: a value, or an error that says what failed.
@@ -232,28 +266,24 @@ fn runtime() -> tokio::runtime::Runtime {
 #[test]
 fn hostile_scim_and_okta_answers_never_panic_or_hang() {
     let runtime = runtime();
-    let server = runtime.block_on(MockServer::start());
-    let base = server.uri();
-    let scim = ScimClient::builder(format!("{base}/scim/v2"), "tok3n".into())
-        .fast_retries()
-        .build()
-        .unwrap();
-    let okta = OktaSource::builder(base.clone(), "tok3n".into())
-        .fast_retries()
-        .build()
-        .unwrap();
+    let harness = std::cell::RefCell::new(runtime.block_on(Harness::start()));
+    // Link headers name this origin; a fresh server (every 60,000 cases) has another port,
+    // where such a link is one to a foreign origin: refused, as the test wants too.
+    let base = harness.borrow().server.uri();
     let config = ProptestConfig {
         cases: cases(300),
         failure_persistence: None,
         ..ProptestConfig::default()
     };
     proptest!(config, |(answer in answer(base.clone()), paging in prop::sample::select(vec![Paging::Index, Paging::Cursor, Paging::Unpaged]))| {
+        let mut h = harness.borrow_mut();
         runtime.block_on(async {
-            said(serve(&server, &answer, scim.list::<ScimUser>(Resource::Users, None, paging)).await?)?;
-            said(serve(&server, &answer, scim.list::<ScimGroup>(Resource::Groups, None, paging)).await?)?;
-            said(serve(&server, &answer, scim.get_one::<ScimUser>(Resource::Users, "u1")).await?)?;
-            said(serve(&server, &answer, okta.read(&Scope::All)).await?)?;
-            said(serve(&server, &answer, okta.read(&Scope::Groups(vec!["Engineering".into()]))).await?)?;
+            h.serve(&answer).await;
+            said(bounded(h.scim.list::<ScimUser>(Resource::Users, None, paging)).await?)?;
+            said(bounded(h.scim.list::<ScimGroup>(Resource::Groups, None, paging)).await?)?;
+            said(bounded(h.scim.get_one::<ScimUser>(Resource::Users, "u1")).await?)?;
+            said(bounded(h.okta.read(&Scope::All)).await?)?;
+            said(bounded(h.okta.read(&Scope::Groups(vec!["Engineering".into()]))).await?)?;
             Ok::<(), String>(())
         }).map_err(TestCaseError::fail)?;
     });

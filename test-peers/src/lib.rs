@@ -205,6 +205,25 @@ pub fn moto_credentials() -> aws_credential_types::Credentials {
     aws_credential_types::Credentials::new("testing", "testing", None, None, "test")
 }
 
+/// `config` with [`moto_credentials`]: for a configuration loaded the way the product loads
+/// it (`aws_access::config::load`), pointed at moto.
+///
+/// ```no_run
+/// # async fn run() {
+/// let loaded = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+/// let config = test_peers::with_moto_credentials(loaded);
+/// assert!(config.credentials_provider().is_some());
+/// # }
+/// ```
+pub fn with_moto_credentials(config: aws_config::SdkConfig) -> aws_config::SdkConfig {
+    config
+        .into_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(moto_credentials()),
+        )
+        .build()
+}
+
 /// The AWS SDK configuration of a client of the moto (or proxy in front of it) at `url`:
 /// `url` as the endpoint of every service, region `us-east-1`, and [`moto_credentials`].
 ///

@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use aws_access::config::{AwsSettings, load};
 use aws_access::identity_store::SdkIdentityStore;
-use aws_credential_types::provider::SharedCredentialsProvider;
 use jumpcloud_api::fake::FakeJumpCloud;
 use jumpcloud_api::models::NewSystemUser;
 use provisioning_core::apply::{ApplyOptions, apply};
@@ -52,15 +51,38 @@ async fn directory(users: usize, groups: usize, per_group: usize) -> FakeJumpClo
 /// The Identity Store client `provision` builds, pointed at `url`, with moto's dummy
 /// credentials.
 async fn product_client(url: &str) -> Arc<SdkIdentityStore> {
-    let config = load(&AwsSettings::local(url))
-        .await
-        .into_builder()
-        .credentials_provider(SharedCredentialsProvider::new(
-            test_peers::moto_credentials(),
-        ))
-        .build();
+    let config = test_peers::with_moto_credentials(load(&AwsSettings::local(url)).await);
     let store_id = format!("d-{:010x}", fastrand::u64(..) % 0xff_ffff_ffff);
     Arc::new(SdkIdentityStore::new(&config, store_id))
+}
+
+/// A sync's two ends: the JumpCloud fake with the directory, and a fresh moto identity
+/// store behind a pacing proxy granting `per_second` requests/s, 30 ms per answer.
+struct Paced {
+    _jc: FakeJumpCloud,
+    proxy: PacingProxy,
+    target: IdentityStoreTarget,
+    source: JumpCloudSource,
+    store_id: String,
+}
+
+async fn paced(users: usize, groups: usize, per_group: usize, per_second: u32) -> Paced {
+    let jc = directory(users, groups, per_group).await;
+    let proxy = PacingProxy::start(
+        &test_peers::Peer::Moto.url(),
+        Pacing::per_second(per_second).latency(Duration::from_millis(30)),
+    )
+    .await
+    .unwrap();
+    let store = product_client(&proxy.url()).await;
+    let store_id = aws_access::identity_store::IdentityStore::store_id(store.as_ref()).to_owned();
+    Paced {
+        target: IdentityStoreTarget::new(store, OwnershipRecord::in_memory()),
+        source: JumpCloudSource::new(jc.client()),
+        _jc: jc,
+        proxy,
+        store_id,
+    }
 }
 
 /// What moto holds for `store_id`, read directly (not through the proxy or the engine):
@@ -167,17 +189,13 @@ async fn sync(
 async fn through_the_real_sdk_a_cold_sync_costs_one_request_per_change_and_a_no_op_only_its_pages()
 {
     let (users, groups, per_group) = (60, 3, 20);
-    let jc = directory(users, groups, per_group).await;
-    let proxy = PacingProxy::start(
-        &test_peers::Peer::Moto.url(),
-        Pacing::per_second(20).latency(Duration::from_millis(30)),
-    )
-    .await
-    .unwrap();
-    let store = product_client(&proxy.url()).await;
-    let store_id = aws_access::identity_store::IdentityStore::store_id(store.as_ref()).to_owned();
-    let target = IdentityStoreTarget::new(store, OwnershipRecord::in_memory());
-    let source = JumpCloudSource::new(jc.client());
+    let Paced {
+        proxy,
+        target,
+        source,
+        store_id,
+        _jc,
+    } = paced(users, groups, per_group, 20).await;
 
     let (plan, report) = sync(&source, &target).await;
     assert_eq!(report.counts().failed, 0, "{report:?}");
@@ -226,17 +244,13 @@ async fn with_the_service_granting_5_requests_per_second_the_pace_adapts_and_the
     // 40 users and 2 groups of 20: 82 writes. The client starts at its ceiling of 18
     // requests/s, the service grants 5 (other tools spend the rest of the quota).
     let (users, groups, per_group) = (40, 2, 20);
-    let jc = directory(users, groups, per_group).await;
-    let proxy = PacingProxy::start(
-        &test_peers::Peer::Moto.url(),
-        Pacing::per_second(5).latency(Duration::from_millis(30)),
-    )
-    .await
-    .unwrap();
-    let store = product_client(&proxy.url()).await;
-    let store_id = aws_access::identity_store::IdentityStore::store_id(store.as_ref()).to_owned();
-    let target = IdentityStoreTarget::new(store, OwnershipRecord::in_memory());
-    let source = JumpCloudSource::new(jc.client());
+    let Paced {
+        proxy,
+        target,
+        source,
+        store_id,
+        _jc,
+    } = paced(users, groups, per_group, 5).await;
 
     let started = Instant::now();
     let (plan, report) = sync(&source, &target).await;
