@@ -22,7 +22,8 @@
 //! SDK at a local moto server. Each facade is an object-safe trait with an SDK-backed
 //! implementation and an in-memory fake (feature `fake`). Errors keep the SDK error as
 //! their source and offer `is_access_denied()`, `is_throttled()`, `is_not_found()` and
-//! `is_conflict()`; SDK retries run in standard mode and honour throttling hints.
+//! `is_conflict()`; SDK retries run in adaptive mode (the send rate follows what a throttling
+//! service grants), the one retry layer of a request ([`config`]).
 //!
 //! This crate knows nothing of provisioning: the engine in `provisioning-core` depends on
 //! it, never the other way round.
