@@ -113,3 +113,88 @@ async fn aws_identity_center_a_disassociated_group_is_left_as_is() {
     let policy = common::deprovisioning(Deprovision::Deactivate);
     common::a_disassociated_group_is_left_as_is(&demo, &target, &policy, Departed::Inactive).await;
 }
+
+/// The writes among the requests a pacing proxy counted ("METHOD /path"), by method and
+/// resource type (`POST Users`, `PATCH Groups`), tenant and ids left out.
+fn writes_by_resource(
+    counted: &std::collections::BTreeMap<String, u64>,
+) -> std::collections::BTreeMap<String, u64> {
+    let mut writes = std::collections::BTreeMap::new();
+    for (request, n) in counted {
+        let Some((method, path)) = request.split_once(' ') else {
+            continue;
+        };
+        if method == "GET" {
+            continue;
+        }
+        let resource = path
+            .split('/')
+            .find(|s| *s == "Users" || *s == "Groups")
+            .unwrap_or(path);
+        *writes.entry(format!("{method} {resource}")).or_default() += n;
+    }
+    writes
+}
+
+#[tokio::test]
+async fn aws_profile_writes_are_one_request_per_change_at_the_wire() {
+    // scim2-server with IAM Identity Center's profile, behind a counting proxy: the requests
+    // the real SCIM client sent, counted on the wire.
+    let demo = common::demo().await;
+    let peer = Peer::ScimAwsIdentityCenter;
+    let proxy = test_peers::pacing::PacingProxy::start(
+        &peer.url(),
+        test_peers::pacing::Pacing::unlimited(),
+    )
+    .await
+    .unwrap();
+    let base =
+        test_peers::scim_tenant(peer, "aws-wire-count").replacen(&peer.url(), &proxy.url(), 1);
+    let profile = Profile::AwsIdentityCenter;
+    let mut client = ScimClient::builder(&base, test_peers::scim_token().into());
+    if let Some(rate) = profile.rate_limit() {
+        client = client.rate_limit(rate);
+    }
+    let target = ScimTarget::new(client.build().unwrap(), profile);
+
+    let plan = common::sync(
+        &demo,
+        &target,
+        &provisioning_core::policy::Policy::default(),
+    )
+    .await;
+    let writes = writes_by_resource(&proxy.forwarded());
+    let sent: u64 = writes.values().sum();
+    assert_eq!(
+        sent,
+        plan.changes.len() as u64,
+        "{writes:?} for {:#?}",
+        plan.changes
+    );
+    assert_eq!(writes.get("POST Users"), Some(&4), "{writes:?}");
+    assert_eq!(writes.get("POST Groups"), Some(&2), "{writes:?}");
+
+    // A leaver from one group and a joiner into it: one PATCH each way at most, and a
+    // POST for the joiner.
+    proxy.reset_counts();
+    demo.fake.remove_member(&demo.engineering, &demo.ada);
+    let eve = demo.fake.add_user(
+        jumpcloud_api::models::NewSystemUser::new("eve", "eve@example.com").names("Eve", "Joiner"),
+    );
+    demo.fake.add_member(&demo.engineering, &eve);
+    let plan = common::sync(
+        &demo,
+        &target,
+        &provisioning_core::policy::Policy::default(),
+    )
+    .await;
+    let writes = writes_by_resource(&proxy.forwarded());
+    let sent: u64 = writes.values().sum();
+    assert_eq!(
+        sent,
+        plan.changes.len() as u64,
+        "{writes:?} for {:#?}",
+        plan.changes
+    );
+    assert_eq!(writes.get("POST Users"), Some(&1), "{writes:?}");
+}
