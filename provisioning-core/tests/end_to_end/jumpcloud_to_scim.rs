@@ -11,11 +11,16 @@ use crate::common::{self, Departed, ODD_NAME};
 
 fn target(peer: Peer, profile: Profile, test: &str) -> (ScimTarget, String) {
     let base = test_peers::scim_tenant(peer, test);
-    let mut client = ScimClient::builder(&base, test_peers::scim_token().into());
+    (target_at(&base, profile), base)
+}
+
+/// A target of `profile` at `base`, paced as the profile says.
+fn target_at(base: &str, profile: Profile) -> ScimTarget {
+    let mut client = ScimClient::builder(base, test_peers::scim_token().into());
     if let Some(rate) = profile.rate_limit() {
         client = client.rate_limit(rate);
     }
-    (ScimTarget::new(client.build().unwrap(), profile), base)
+    ScimTarget::new(client.build().unwrap(), profile)
 }
 
 fn pulumi(test: &str) -> (ScimTarget, String) {
@@ -136,6 +141,25 @@ fn writes_by_resource(
     writes
 }
 
+/// Syncs `demo` into `target` (converging, as [`common::sync`] checks) and asserts that the
+/// write requests `proxy` forwarded number the planned changes; returns them by resource.
+async fn sync_counting_writes(
+    demo: &common::Demo,
+    target: &ScimTarget,
+    proxy: &test_peers::pacing::PacingProxy,
+) -> std::collections::BTreeMap<String, u64> {
+    let plan = common::sync(demo, target, &provisioning_core::policy::Policy::default()).await;
+    let writes = writes_by_resource(&proxy.forwarded());
+    let sent: u64 = writes.values().sum();
+    assert_eq!(
+        sent,
+        plan.changes.len() as u64,
+        "{writes:?} for {:#?}",
+        plan.changes
+    );
+    writes
+}
+
 #[tokio::test]
 async fn aws_profile_writes_are_one_request_per_change_at_the_wire() {
     // scim2-server with IAM Identity Center's profile, behind a counting proxy: the requests
@@ -150,27 +174,9 @@ async fn aws_profile_writes_are_one_request_per_change_at_the_wire() {
     .unwrap();
     let base =
         test_peers::scim_tenant(peer, "aws-wire-count").replacen(&peer.url(), &proxy.url(), 1);
-    let profile = Profile::AwsIdentityCenter;
-    let mut client = ScimClient::builder(&base, test_peers::scim_token().into());
-    if let Some(rate) = profile.rate_limit() {
-        client = client.rate_limit(rate);
-    }
-    let target = ScimTarget::new(client.build().unwrap(), profile);
+    let target = target_at(&base, Profile::AwsIdentityCenter);
 
-    let plan = common::sync(
-        &demo,
-        &target,
-        &provisioning_core::policy::Policy::default(),
-    )
-    .await;
-    let writes = writes_by_resource(&proxy.forwarded());
-    let sent: u64 = writes.values().sum();
-    assert_eq!(
-        sent,
-        plan.changes.len() as u64,
-        "{writes:?} for {:#?}",
-        plan.changes
-    );
+    let writes = sync_counting_writes(&demo, &target, &proxy).await;
     assert_eq!(writes.get("POST Users"), Some(&4), "{writes:?}");
     assert_eq!(writes.get("POST Groups"), Some(&2), "{writes:?}");
 
@@ -182,19 +188,6 @@ async fn aws_profile_writes_are_one_request_per_change_at_the_wire() {
         jumpcloud_api::models::NewSystemUser::new("eve", "eve@example.com").names("Eve", "Joiner"),
     );
     demo.fake.add_member(&demo.engineering, &eve);
-    let plan = common::sync(
-        &demo,
-        &target,
-        &provisioning_core::policy::Policy::default(),
-    )
-    .await;
-    let writes = writes_by_resource(&proxy.forwarded());
-    let sent: u64 = writes.values().sum();
-    assert_eq!(
-        sent,
-        plan.changes.len() as u64,
-        "{writes:?} for {:#?}",
-        plan.changes
-    );
+    let writes = sync_counting_writes(&demo, &target, &proxy).await;
     assert_eq!(writes.get("POST Users"), Some(&1), "{writes:?}");
 }
