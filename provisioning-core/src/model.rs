@@ -114,9 +114,11 @@ pub struct User {
     /// Other attributes by name (department, cost centre, …), for attribute mappings.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
-    /// On source users: a state the engine must not act on. Such a user is skipped with the
-    /// reason — never created, changed, deactivated or removed from a group — and so is its
-    /// target twin. `None` on every settled user (active or inactive) and on target users.
+    /// A state the engine must not act on. A held source user is skipped with the reason —
+    /// never created, changed, deactivated or removed from a group — and so is its target
+    /// twin. A held target user (only [`Hold::Unreadable`]: the target sent a record that
+    /// could not be read) is skipped the same way: never changed, deprovisioned, claimed or
+    /// removed from a group. `None` on every settled user (active or inactive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold: Option<Hold>,
 }
@@ -145,8 +147,8 @@ pub enum Hold {
         /// The value.
         value: String,
     },
-    /// The source sent a record for this user that could not be read: nothing is known of
-    /// it but its id, so its target twin is left as it is.
+    /// The source (or the target) sent a record for this user that could not be read:
+    /// nothing is known of it but its id, so it and its twin are left as they are.
     Unreadable {
         /// Why it could not be read.
         reason: String,
@@ -161,7 +163,7 @@ impl std::fmt::Display for Hold {
                 write!(f, "its source state {value:?} is unknown to the engine")
             }
             Hold::Unreadable { reason } => {
-                write!(f, "its record at the source could not be read ({reason})")
+                write!(f, "its record could not be read ({reason})")
             }
         }
     }

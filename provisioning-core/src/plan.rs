@@ -393,10 +393,19 @@ pub enum SkipReason {
         /// What would have been done: `deactivate_user`, `delete_user` or `delete_group`.
         would: String,
     },
-    /// The source user's state is held (staged, or unknown): the user and its target twin
-    /// are left as they are.
+    /// The user is held (a source state that is staged or unknown, or a record that could
+    /// not be read): it and its twin are left as they are.
     Held {
         /// Why.
+        #[serde(flatten)]
+        hold: Hold,
+    },
+    /// The source user's linked target twin is held (its record at the target could not be
+    /// read): neither is created, changed or removed.
+    TwinHeld {
+        /// The twin's id at the target.
+        twin: String,
+        /// Why the twin is held.
         #[serde(flatten)]
         hold: Hold,
     },
@@ -472,6 +481,10 @@ impl fmt::Display for SkipReason {
                 would.replace('_', " ")
             ),
             SkipReason::Held { hold } => write!(f, "{hold}: not created, changed or removed"),
+            SkipReason::TwinHeld { twin, hold } => write!(
+                f,
+                "its target twin {twin} is held ({hold}): neither is created, changed or removed"
+            ),
             SkipReason::KeptMembers { count } => write!(
                 f,
                 "adopted: keeps {count} member(s) the engine did not add and the source does \
@@ -794,7 +807,8 @@ struct Planner<'a> {
 impl<'a> Planner<'a> {
     fn new(target: &'a Snapshot, caps: &'a Capabilities, policy: &'a Policy) -> Self {
         let mut target_by_name = HashMap::new();
-        for user in &target.users {
+        // A held target user is known by its id only: no name matches it.
+        for user in target.users.iter().filter(|u| u.hold.is_none()) {
             target_by_name
                 .entry(fold(&user.user_name))
                 .or_insert_with(Vec::new)
@@ -818,7 +832,7 @@ impl<'a> Planner<'a> {
             untouchable_targets: target
                 .users
                 .iter()
-                .filter(|u| policy.is_excluded_user(&u.user_name))
+                .filter(|u| u.hold.is_some() || policy.is_excluded_user(&u.user_name))
                 .map(|u| u.id.as_str())
                 .collect(),
             claimed_users: BTreeSet::new(),
@@ -920,6 +934,12 @@ impl<'a> Planner<'a> {
             }
         }
         let source_ids: BTreeSet<&str> = source.users.iter().map(|u| u.id.as_str()).collect();
+        for t in &target.users {
+            if let Some(hold) = &t.hold {
+                let subject = format!("target user {}", t.id);
+                self.skip(subject, SkipReason::Held { hold: hold.clone() });
+            }
+        }
 
         let mut sources: Vec<&User> = source.users.iter().collect();
         sources.sort_by(|a, b| (&a.user_name, &a.id).cmp(&(&b.user_name, &b.id)));
@@ -929,8 +949,16 @@ impl<'a> Planner<'a> {
         for s in sources {
             let mut desired = self.caps.held(self.policy.mapping.map_user(s));
             desired.external_id = Some(ExternalId::new(issuer, &s.id));
+            let held_twin = by_link
+                .get(s.id.as_str())
+                .and_then(|t| Some((t, t.hold.as_ref()?)));
             let reason = if let Some(hold) = &s.hold {
                 SkipReason::Held { hold: hold.clone() }
+            } else if let Some((twin, hold)) = held_twin {
+                SkipReason::TwinHeld {
+                    twin: twin.id.clone(),
+                    hold: hold.clone(),
+                }
             } else if self.policy.is_excluded_user(&desired.user_name)
                 || self.policy.is_excluded_user(&s.user_name)
             {

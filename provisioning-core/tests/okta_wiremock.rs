@@ -222,3 +222,101 @@ async fn an_unknown_or_staged_status_is_read_as_a_hold() {
     assert_eq!(user("di@example.com").hold, None);
     assert_eq!(snapshot.memberships.len(), 4, "held users stay members");
 }
+
+/// Serves group `00g1` "Engineering" with `members` as its one member page.
+async fn serve_members(server: &MockServer, members: serde_json::Value) {
+    Mock::given(method("GET"))
+        .and(path("/api/v1/groups"))
+        .and(query_param("q", "Engineering"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": "00g1", "profile": {"name": "Engineering"}}
+        ])))
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/groups/00g1/users"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(members))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn an_unreadable_member_is_held_and_its_target_twin_keeps_its_access() {
+    use provisioning_core::apply::{ApplyOptions, apply};
+    use provisioning_core::memory::MemoryDirectory;
+    use provisioning_core::plan::SkipReason;
+    use provisioning_core::policy::{DeletionGuard, Policy};
+    use provisioning_core::sync::plan_sync;
+
+    let (server, okta) = okta().await;
+    let ada = json!({"id": "00u1", "status": "ACTIVE", "profile": {"login": "ada@example.com"}});
+    let bob = json!({"id": "00u2", "status": "ACTIVE", "profile": {"login": "bob@example.com"}});
+    serve_members(&server, json!([ada, bob])).await;
+    let scope = groups(&["Engineering"]);
+    let mut policy = Policy::default();
+    policy.allow_deprovision = true;
+    policy.deletion_guard = DeletionGuard::unlimited();
+    let target = MemoryDirectory::default();
+    let plan = plan_sync(&okta, &scope, &target, &policy).await.unwrap();
+    assert!(
+        apply(&plan, &target, &ApplyOptions::default())
+            .await
+            .is_success()
+    );
+    let before = target.snapshot();
+    assert_eq!((before.users.len(), before.memberships.len()), (2, 2));
+
+    // Bob's record turns unreadable (a profile that is not an object): not "gone".
+    server.reset().await;
+    let unreadable = json!({"id": "00u2", "status": "ACTIVE", "profile": "bob@example.com"});
+    serve_members(&server, json!([ada, unreadable])).await;
+    let snapshot = okta
+        .read(&scope)
+        .await
+        .expect("one bad record does not fail the read");
+    let held = snapshot
+        .users
+        .iter()
+        .find(|u| u.id == "00u2")
+        .expect("bob is still there");
+    assert!(
+        matches!(held.hold, Some(Hold::Unreadable { .. })),
+        "{:?}",
+        held.hold
+    );
+    assert_eq!(snapshot.memberships.len(), 2, "bob is still a member");
+
+    let plan = plan_sync(&okta, &scope, &target, &policy).await.unwrap();
+    assert!(plan.is_empty(), "nothing to do: {:#?}", plan.changes);
+    assert!(
+        plan.skipped
+            .iter()
+            .any(|s| s.subject == "00u2" && matches!(s.reason, SkipReason::Held { .. })),
+        "the plan names the held record: {:#?}",
+        plan.skipped
+    );
+    assert!(
+        apply(&plan, &target, &ApplyOptions::default())
+            .await
+            .is_success()
+    );
+    assert_eq!(target.snapshot(), before, "nothing at the target changed");
+}
+
+#[tokio::test]
+async fn an_unreadable_record_without_an_id_fails_the_read_naming_the_list() {
+    let (server, okta) = okta().await;
+    serve_members(
+        &server,
+        json!([{"id": "00u1", "profile": {"login": "ada@example.com"}}, {"profile": 7}]),
+    )
+    .await;
+    let err = okta.read(&groups(&["Engineering"])).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Fatal);
+    let message = err.to_string();
+    assert!(
+        message.contains("listing the members of group 00g1"),
+        "{message}"
+    );
+    assert!(message.contains("carries no id"), "{message}");
+}

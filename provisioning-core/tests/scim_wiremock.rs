@@ -808,3 +808,162 @@ async fn a_server_that_ignores_start_index_and_does_not_say_where_it_starts_is_a
     assert!(err.to_string().contains("same page"), "{err}");
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
+
+/// Serves `users` and `groups` as one page each.
+async fn serve_directory(server: &MockServer, users: Value, groups: Value) {
+    for (resource, resources) in [("Users", users), ("Groups", groups)] {
+        Mock::given(method("GET"))
+            .and(path(format!("/scim/v2/{resource}")))
+            .respond_with(list(resources, None))
+            .mount(server)
+            .await;
+    }
+}
+
+/// A source holding ada (`s1`) in Engineering (`sg1`), and `more` users outside it.
+fn source_with(more: &[(&str, &str)]) -> provisioning_core::memory::MemoryDirectory {
+    let mut snapshot = provisioning_core::model::Snapshot::default();
+    snapshot.users.push(User::new("s1", "ada"));
+    for (id, name) in more {
+        snapshot.users.push(User::new(*id, *name));
+    }
+    snapshot.groups.push(Group::new("sg1", "Engineering"));
+    snapshot.add_membership("sg1", "s1");
+    provisioning_core::memory::MemoryDirectory::new(snapshot)
+}
+
+fn deprovisioning() -> provisioning_core::policy::Policy {
+    let mut policy = provisioning_core::policy::Policy::default();
+    policy.allow_deprovision = true;
+    policy.deletion_guard = provisioning_core::policy::DeletionGuard::unlimited();
+    policy
+}
+
+#[tokio::test]
+async fn an_unreadable_user_is_held_by_its_id_and_keeps_its_memberships() {
+    use provisioning_core::model::{Hold, Scope};
+    use provisioning_core::plan::SkipReason;
+
+    let (server, target) = setup(Profile::Generic).await;
+    serve_directory(
+        &server,
+        json!([
+            {"id": "u1", "userName": "ada", "externalId": "identity-provisioning:s1"},
+            // Bob left the source; his record is unreadable (`active` is a number).
+            {"id": "u2", "userName": "bob", "externalId": "identity-provisioning:s2", "active": 3}
+        ]),
+        json!([
+            {"id": "g1", "displayName": "Engineering", "externalId": "identity-provisioning:sg1",
+             "members": [{"value": "u1"}, {"value": "u2"}]},
+            // An unreadable group (a displayName that is not a string): left out.
+            {"id": "g2", "displayName": 5, "externalId": "identity-provisioning:sg2",
+             "members": [{"value": "u1"}]}
+        ]),
+    )
+    .await;
+    let snapshot = target
+        .read()
+        .await
+        .expect("unreadable records do not fail the read");
+    let held = snapshot
+        .users
+        .iter()
+        .find(|u| u.id == "u2")
+        .expect("bob is held");
+    assert!(
+        matches!(held.hold, Some(Hold::Unreadable { .. })),
+        "{:?}",
+        held.hold
+    );
+    assert!(snapshot.memberships.contains(&Membership {
+        group_id: "g1".into(),
+        user_id: "u2".into()
+    }));
+    assert!(
+        snapshot.groups.iter().all(|g| g.id != "g2"),
+        "the unreadable group is left out"
+    );
+
+    let plan = provisioning_core::sync::plan_sync(
+        &source_with(&[]),
+        &Scope::All,
+        &target,
+        &deprovisioning(),
+    )
+    .await
+    .unwrap();
+    let removing = plan.changes.iter().filter(|c| {
+        matches!(
+            c.operation,
+            Operation::RemoveMembers { .. }
+                | Operation::DeleteUser { .. }
+                | Operation::DeactivateUser { .. }
+                | Operation::DeleteGroup { .. }
+        )
+    });
+    assert_eq!(
+        removing.count(),
+        0,
+        "no access removed: {:#?}",
+        plan.changes
+    );
+    assert!(
+        plan.changes
+            .iter()
+            .all(|c| !format!("{:?}", c.operation).contains("u2")),
+        "nothing is planned for the held user: {:#?}",
+        plan.changes
+    );
+    assert!(
+        plan.skipped
+            .iter()
+            .any(|s| s.subject == "target user u2" && matches!(s.reason, SkipReason::Held { .. })),
+        "{:#?}",
+        plan.skipped
+    );
+}
+
+#[tokio::test]
+async fn a_source_user_linked_to_an_unreadable_target_user_is_skipped_not_created_again() {
+    use provisioning_core::model::Scope;
+    use provisioning_core::plan::SkipReason;
+
+    let (server, target) = setup(Profile::Pulumi).await;
+    // Pulumi keeps no externalId: the links are in the ownership record.
+    let record = OwnershipRecord::in_memory();
+    let mark = |id: &str| ExternalId::new("identity-provisioning", id);
+    record.set(Kind::User, "u1", mark("s1")).unwrap();
+    record.set(Kind::User, "u2", mark("s2")).unwrap();
+    record.set(Kind::Group, "g1", mark("sg1")).unwrap();
+    let target = target.with_ownership(record);
+    serve_directory(
+        &server,
+        json!([
+            {"id": "u1", "userName": "ada"},
+            {"id": "u2", "userName": "bob", "active": {"not": "a flag"}}
+        ]),
+        json!([{"id": "g1", "displayName": "Engineering", "members": [{"value": "u1"}]}]),
+    )
+    .await;
+    let plan = provisioning_core::sync::plan_sync(
+        &source_with(&[("s2", "bob")]),
+        &Scope::All,
+        &target,
+        &deprovisioning(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        plan.changes
+            .iter()
+            .all(|c| !matches!(c.operation, Operation::CreateUser { .. })),
+        "bob's twin exists, unreadable: no second bob: {:#?}",
+        plan.changes
+    );
+    assert!(
+        plan.skipped.iter().any(|s| s.subject == "bob"
+            && matches!(&s.reason, SkipReason::TwinHeld { twin, .. } if twin == "u2")),
+        "{:#?}",
+        plan.skipped
+    );
+}

@@ -65,6 +65,7 @@ pub mod jumpcloud;
 pub mod jumpcloud_import;
 pub mod okta;
 pub mod ownership;
+mod records;
 pub mod scim;
 pub mod secrets;
 pub mod state;

@@ -32,6 +32,17 @@
 //! A held user keeps `active = true`: the planner acts on the hold, never on `active`, so a
 //! status the engine does not know can never read as "inactive".
 //!
+//! Records Okta sends that cannot be read are never taken for absent ones (an absent user
+//! is deprovisioned, an absent member removed), and never fail the read of the others:
+//!
+//! | unreadable record | read as |
+//! |---|---|
+//! | a group member, with an `id` | the membership, and a user held by its id ([`Hold::Unreadable`]: its target twin is left as it is) |
+//! | a group of `scope = all`, with an `id` | out of scope: left as it is at the target |
+//! | any record without an `id` | the read fails, naming the list: nothing is planned from it |
+//!
+//! A group looked up by name must be read: a candidate that cannot be read fails the read.
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use provisioning_core::connector::Source;
@@ -61,6 +72,7 @@ use serde_json::{Map, Value};
 use crate::connector::{ConnectorError, ErrorClass, Source};
 use crate::connectors::confirm_gone_by_lookup;
 use crate::connectors::http::{self, Failure, ReadRetry, Seen};
+use crate::connectors::records::{Records, read_each};
 use crate::model::{Email, Group, Hold, Phone, Scope, Snapshot, User};
 use crate::util::lock;
 
@@ -205,12 +217,14 @@ impl OktaSource {
         }
     }
 
-    /// Every item of a list, following `Link rel="next"` to the end.
+    /// Every item of a list, following `Link rel="next"` to the end, and the ids of the
+    /// records that could not be read; `what` names the list in messages.
     async fn all<T: serde::de::DeserializeOwned>(
         &self,
         first: Url,
-    ) -> Result<Vec<T>, ConnectorError> {
-        let mut items = Vec::new();
+        what: &str,
+    ) -> Result<Records<T>, ConnectorError> {
+        let mut items = Records::default();
         let mut next = Some(first);
         let mut seen = BTreeSet::new();
         for _ in 0..MAX_PAGES {
@@ -223,8 +237,8 @@ impl OktaSource {
                     url.path()
                 )));
             }
-            let (page, headers): (Vec<T>, HeaderMap) = self.get(&url).await?;
-            items.extend(page);
+            let (page, headers): (Vec<Value>, HeaderMap) = self.get(&url).await?;
+            items.extend(read_each(page, what)?);
             next = next_link(&headers, &self.base)?;
         }
         Err(fatal(format!("more than {MAX_PAGES} pages from Okta")))
@@ -521,6 +535,7 @@ impl Source for OktaSource {
     }
 
     async fn read(&self, scope: &Scope) -> Result<Snapshot, ConnectorError> {
+        let mut unreadable_groups = BTreeSet::new();
         let groups: Vec<OktaGroup> = match scope {
             Scope::Groups(names) => {
                 let mut groups = Vec::new();
@@ -531,7 +546,12 @@ impl Source for OktaSource {
             }
             Scope::All => {
                 let limit = PAGE_LIMIT.to_string();
-                self.all(self.url("groups", &[("limit", &limit)])).await?
+                let url = self.url("groups", &[("limit", &limit)]);
+                let groups = self.all(url, "Okta: listing groups").await?;
+                // Nothing is known of an unreadable group but its id: out of scope, so that
+                // it and its twin are left as they are.
+                unreadable_groups.extend(groups.unreadable.into_iter().map(|g| g.id));
+                groups.items
             }
             Scope::Application(_) => {
                 return Err(ConnectorError::new(
@@ -546,14 +566,28 @@ impl Source for OktaSource {
         let limit = PAGE_LIMIT.to_string();
         for group in &groups {
             let url = self.url(&format!("groups/{}/users", group.id), &[("limit", &limit)]);
-            let members: Vec<OktaUser> = self.all(url).await?;
-            for member in members {
+            let what = format!("Okta: listing the members of group {}", group.id);
+            let members: Records<OktaUser> = self.all(url, &what).await?;
+            for member in members.items {
                 snapshot.add_membership(&group.id, &member.id);
                 users
                     .entry(member.id.clone())
                     .or_insert_with(|| user_from(member));
             }
+            // An unreadable member is still a member, held: it is neither deprovisioned
+            // nor removed from the group, and its target twin is left as it is.
+            for member in members.unreadable {
+                snapshot.add_membership(&group.id, &member.id);
+                users.entry(member.id.clone()).or_insert_with(|| {
+                    let mut user = User::new(member.id.clone(), member.id);
+                    user.hold = Some(Hold::Unreadable {
+                        reason: member.reason,
+                    });
+                    user
+                });
+            }
         }
+        snapshot.groups_out_of_scope = unreadable_groups;
         snapshot.users = users.into_values().collect();
         snapshot.groups = groups
             .into_iter()

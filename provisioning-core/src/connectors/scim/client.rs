@@ -368,19 +368,56 @@ impl ScimClient {
     ///
     /// # Errors
     ///
-    /// The first failed page (after read retries), or a [`Error::Paging`] fault.
+    /// The first failed page (after read retries), a [`Error::Paging`] fault, or an
+    /// [`Error::Decode`] for the first resource that is not a `T` (use
+    /// [`list_values`](Self::list_values) to read the others).
     pub async fn list<T: DeserializeOwned>(
         &self,
         resource: Resource,
         filter: Option<&str>,
         paging: Paging,
     ) -> Result<Vec<T>, Error> {
-        let mut items = Vec::new();
+        let path = resource.path().to_owned();
+        self.list_values(resource, filter, paging)
+            .await?
+            .iter()
+            .map(|value| {
+                <T as serde::Deserialize>::deserialize(value).map_err(|source| Error::Decode {
+                    method: Method::GET,
+                    path: path.clone(),
+                    source,
+                })
+            })
+            .collect()
+    }
+
+    /// As [`list`](Self::list), each resource as the server sent it: for a caller that reads
+    /// the resources one by one and must not lose the readable ones to one it cannot read.
+    ///
+    /// ```no_run
+    /// # async fn run(scim: provisioning_core::connectors::scim::client::ScimClient) -> Result<(), Box<dyn std::error::Error>> {
+    /// use provisioning_core::connectors::scim::client::{Paging, Resource};
+    ///
+    /// let users = scim.list_values(Resource::Users, None, Paging::Index).await?;
+    /// let ids: Vec<&str> = users.iter().filter_map(|u| u["id"].as_str()).collect();
+    /// println!("{} users", ids.len());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The first failed page (after read retries), or a [`Error::Paging`] fault.
+    pub async fn list_values(
+        &self,
+        resource: Resource,
+        filter: Option<&str>,
+        paging: Paging,
+    ) -> Result<Vec<Value>, Error> {
+        let mut items: Vec<Value> = Vec::new();
         let mut start = 1u64;
         let mut cursor = String::new();
         let mut cursors_seen = std::collections::HashSet::new();
         let mut previous_page: Option<Vec<Value>> = None;
-        let resource_path = resource.path().to_owned();
         let no_progress = |reason: String| Error::Paging {
             path: resource.path().into(),
             reason,
@@ -415,22 +452,16 @@ impl ScimClient {
             // answers the same page to every request: read on, the list would hold it
             // again and again, up to the page cap.
             if got > 0 && previous_page.as_ref() == Some(&page.resources) {
+                let asked = match paging {
+                    Paging::Cursor => "asked for the next cursor".to_owned(),
+                    _ => format!("asked for startIndex {start}"),
+                };
                 return Err(no_progress(format!(
-                    "asked for startIndex {start}, the server answered the same page as \
-                     before: the list makes no progress (does the server page?)"
+                    "{asked}, the server answered the same page as before: the list makes \
+                     no progress (does the server page?)"
                 )));
             }
-            for resource in &page.resources {
-                items.push(
-                    <T as serde::Deserialize>::deserialize(resource).map_err(|source| {
-                        Error::Decode {
-                            method: Method::GET,
-                            path: resource_path.clone(),
-                            source,
-                        }
-                    })?,
-                );
-            }
+            items.extend(page.resources.iter().cloned());
             previous_page = Some(page.resources);
             match paging {
                 Paging::Unpaged => return Ok(items),

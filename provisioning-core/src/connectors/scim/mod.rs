@@ -24,6 +24,15 @@
 //! members adopted groups keep in that record (give it a file with
 //! [`ScimTarget::with_ownership`], or they are forgotten when the process ends).
 //!
+//! A resource the server sends that cannot be read is never taken for an absent one (an
+//! absent member would not be protected) and never fails the read of the others:
+//!
+//! | unreadable resource | read as |
+//! |---|---|
+//! | a user, with an `id` | held by its id ([`Hold::Unreadable`](crate::model::Hold::Unreadable)): never changed, deprovisioned or removed from a group; a source user linked to it (by the ownership record) is skipped too; its pending creates stay pending |
+//! | a group, with an `id` | left out: nothing is planned for it or its members (a source group linked to it is planned as a create, which a server with unique names refuses item by item) |
+//! | any resource without an `id` | the read fails, naming the list: nothing is planned from it |
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use provisioning_core::connectors::ownership::OwnershipRecord;

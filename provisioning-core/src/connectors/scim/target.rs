@@ -15,8 +15,9 @@ use super::resources::{
 };
 use crate::connector::{Applied, Capabilities, ConnectorError, ErrorClass, Target, TargetReader};
 use crate::connectors::ownership::{Kind, OwnershipRecord};
+use crate::connectors::records::{Records, read_each};
 use crate::mapping::TargetField;
-use crate::model::{Email, ExternalId, Group, Membership, Phone, Snapshot, User};
+use crate::model::{Email, ExternalId, Group, Hold, Membership, Phone, Snapshot, User};
 use crate::plan::Operation;
 use crate::util::{fold, spellings};
 
@@ -267,16 +268,20 @@ impl ScimTarget {
                 .map(|m| m.value.clone())
                 .collect();
             if members.is_empty() && self.profile.members_need_lookup() {
-                let found: Vec<ScimUser> = self
+                // Only the ids are needed: a member whose record is unreadable still counts.
+                let found = self
                     .client
-                    .list(
+                    .list_values(
                         Resource::Users,
                         Some(&eq("groups.value", group_id)),
                         self.profile.user_paging(),
                     )
                     .await
                     .map_err(connector_error("listing the members of a group"))?;
-                members = found.into_iter().filter_map(|u| u.id).collect();
+                members = found
+                    .iter()
+                    .filter_map(|u| u["id"].as_str().map(str::to_owned))
+                    .collect();
             }
             for user_id in members {
                 if users.contains(user_id.as_str()) {
@@ -318,32 +323,59 @@ impl TargetReader for ScimTarget {
     }
 
     async fn read(&self) -> Result<Snapshot, ConnectorError> {
-        let users: Vec<ScimUser> = self
-            .client
-            .list(Resource::Users, None, self.profile.user_paging())
-            .await
-            .map_err(connector_error("listing users"))?;
-        let groups: Vec<ScimGroup> = self
-            .client
-            .list(Resource::Groups, None, self.profile.group_paging())
-            .await
-            .map_err(connector_error("listing groups"))?;
-        let user_ids: BTreeSet<&str> = users.iter().filter_map(|u| u.id.as_deref()).collect();
-        let memberships = self.memberships(&groups, &user_ids).await?;
+        let users: Records<ScimUser> = read_each(
+            self.client
+                .list_values(Resource::Users, None, self.profile.user_paging())
+                .await
+                .map_err(connector_error("listing users"))?,
+            "SCIM: listing users",
+        )?;
+        let groups: Records<ScimGroup> = read_each(
+            self.client
+                .list_values(Resource::Groups, None, self.profile.group_paging())
+                .await
+                .map_err(connector_error("listing groups"))?,
+            "SCIM: listing groups",
+        )?;
+        let user_ids: BTreeSet<&str> = users
+            .items
+            .iter()
+            .filter_map(|u| u.id.as_deref())
+            .chain(users.unreadable.iter().map(|u| u.id.as_str()))
+            .collect();
+        let memberships = self.memberships(&groups.items, &user_ids).await?;
         let kept_memberships = self.ownership.kept_among(&memberships);
         // A complete read: the intents it does not answer are creates that never happened.
-        self.ownership
-            .settle_unclaimed(Kind::User, users.iter().map(|u| u.user_name.as_str()))?;
-        self.ownership
-            .settle_unclaimed(Kind::Group, groups.iter().map(|g| g.display_name.as_str()))?;
+        // An unreadable record may be one of them: its kind's intents wait for a read that
+        // can tell.
+        if users.unreadable.is_empty() {
+            let names = users.items.iter().map(|u| u.user_name.as_str());
+            self.ownership.settle_unclaimed(Kind::User, names)?;
+        }
+        if groups.unreadable.is_empty() {
+            let names = groups.items.iter().map(|g| g.display_name.as_str());
+            self.ownership.settle_unclaimed(Kind::Group, names)?;
+        }
+        // An unreadable user is held by its id (never changed, deprovisioned or removed from
+        // a group); an unreadable group is left out, so nothing is planned for it or its
+        // members.
+        let held = users.unreadable.into_iter().map(|u| {
+            let mut user = User::new(u.id.clone(), u.id.clone());
+            user.external_id = self.ownership.get(Kind::User, &u.id);
+            user.hold = Some(Hold::Unreadable { reason: u.reason });
+            user
+        });
         Ok(Snapshot {
             groups: groups
+                .items
                 .iter()
                 .map(|g| self.group(g))
                 .collect::<Result<_, _>>()?,
             users: users
+                .items
                 .into_iter()
                 .map(|u| self.user(u))
+                .chain(held.map(Ok))
                 .collect::<Result<_, _>>()?,
             memberships,
             groups_out_of_scope: BTreeSet::new(),
