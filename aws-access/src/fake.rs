@@ -57,6 +57,40 @@ struct Store {
     next_id: u64,
     calls: BTreeMap<&'static str, u64>,
     throttled: u64,
+    /// Calls waiting out their latency now, per operation.
+    in_flight: BTreeMap<&'static str, usize>,
+    /// The most calls of each operation in flight at once.
+    peak_in_flight: BTreeMap<&'static str, usize>,
+    /// Pairs of operations (in name order) seen in flight at the same time.
+    overlaps: BTreeSet<(&'static str, &'static str)>,
+}
+
+impl Store {
+    fn begin(&mut self, operation: &'static str) {
+        for (&other, _) in self.in_flight.iter().filter(|(_, n)| **n > 0) {
+            self.overlaps
+                .insert((other.min(operation), other.max(operation)));
+        }
+        let now = self.in_flight.entry(operation).or_default();
+        *now += 1;
+        let now = *now;
+        let peak = self.peak_in_flight.entry(operation).or_default();
+        *peak = (*peak).max(now);
+    }
+}
+
+/// Ends a call's flight when its latency is over or its future is dropped.
+struct InFlight<'a> {
+    state: &'a Mutex<Store>,
+    operation: &'static str,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(n) = lock(self.state).in_flight.get_mut(self.operation) {
+            *n = n.saturating_sub(1);
+        }
+    }
 }
 
 impl Store {
@@ -146,11 +180,56 @@ impl FakeIdentityStore {
         lock(&self.state).throttled
     }
 
+    /// Calls waiting out their latency right now, all operations together: what a test
+    /// watches to tell whether something else runs while the store is being read.
+    pub fn in_flight(&self) -> usize {
+        lock(&self.state).in_flight.values().sum()
+    }
+
+    /// The most calls of `operation` that were in flight at once (their latency overlapping).
+    pub fn peak_in_flight(&self, operation: &str) -> usize {
+        lock(&self.state)
+            .peak_in_flight
+            .get(operation)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Whether a call of `a` and a call of `b` were ever in flight at the same time.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// use futures::TryStreamExt;
+    /// use aws_access::fake::FakeIdentityStore;
+    /// use aws_access::identity_store::IdentityStore;
+    ///
+    /// let store = FakeIdentityStore::new("d-1234567890").with_latency(Duration::from_millis(5));
+    /// let users = store.list_users().try_collect::<Vec<_>>();
+    /// let groups = store.list_groups().try_collect::<Vec<_>>();
+    /// let _ = futures::join!(users, groups);
+    /// assert!(store.overlapped("ListUsers", "ListGroups"));
+    /// assert_eq!(store.peak_in_flight("ListUsers"), 1);
+    /// assert_eq!(store.in_flight(), 0);
+    /// # });
+    /// ```
+    pub fn overlapped(&self, a: &str, b: &str) -> bool {
+        lock(&self.state)
+            .overlaps
+            .iter()
+            .any(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a))
+    }
+
     async fn call(&self, operation: &'static str) -> Result<()> {
         if let Some(limiter) = &self.pacing {
             limiter.until_ready().await;
         }
         if !self.latency.is_zero() {
+            lock(&self.state).begin(operation);
+            let _flight = InFlight {
+                state: &self.state,
+                operation,
+            };
             tokio::time::sleep(self.latency).await;
         }
         if let Some(quota) = &self.quota {

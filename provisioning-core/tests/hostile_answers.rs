@@ -1,7 +1,8 @@
 //! Robustness: generated hostile answers — random JSON at every field of a SCIM list
 //! response or an Okta page, odd and huge totals and indexes, non-object records, nulls,
 //! junk bodies, any status, junk `Retry-After`, `Link`, `Content-Type` and Okta rate-limit
-//! headers — served over HTTP (wiremock) to the real SCIM client and the real Okta source.
+//! headers — served over HTTP (wiremock) to the real SCIM client, the SCIM target of each
+//! profile and the real Okta source.
 //! Whatever arrives, each read ends with a value or an error, never a panic and never a
 //! hang (each read has a deadline).
 //!
@@ -15,10 +16,11 @@
 use std::time::Duration;
 
 use proptest::prelude::*;
-use provisioning_core::connector::Source;
+use provisioning_core::connector::{Source, TargetReader};
 use provisioning_core::connectors::okta::OktaSource;
 use provisioning_core::connectors::scim::client::{Paging, Resource, ScimClient};
 use provisioning_core::connectors::scim::resources::{ScimGroup, ScimUser};
+use provisioning_core::connectors::scim::{Profile, ScimTarget};
 use provisioning_core::model::Scope;
 use serde_json::{Map, Value, json};
 use test_peers::hostile::{any_json, cases, field, number_header};
@@ -210,6 +212,8 @@ async fn bounded<T>(read: impl std::future::Future<Output = T>) -> Result<T, Str
 struct Harness {
     server: MockServer,
     scim: ScimClient,
+    /// The SCIM target on `scim`, one per profile (each pages its own way).
+    targets: Vec<ScimTarget>,
     okta: OktaSource,
     resets: u32,
 }
@@ -226,9 +230,18 @@ impl Harness {
             .fast_retries()
             .build()
             .unwrap();
+        let targets = [
+            Profile::Generic,
+            Profile::AwsIdentityCenter,
+            Profile::Pulumi,
+        ]
+        .into_iter()
+        .map(|profile| ScimTarget::new(scim.clone(), profile))
+        .collect();
         Self {
             server,
             scim,
+            targets,
             okta,
             resets: 0,
         }
@@ -275,13 +288,15 @@ fn hostile_scim_and_okta_answers_never_panic_or_hang() {
         failure_persistence: None,
         ..ProptestConfig::default()
     };
-    proptest!(config, |(answer in answer(base.clone()), paging in prop::sample::select(vec![Paging::Index, Paging::Cursor, Paging::Unpaged]))| {
+    proptest!(config, |(answer in answer(base.clone()), paging in prop::sample::select(vec![Paging::Index, Paging::Cursor, Paging::Unpaged]), profile in 0..3usize)| {
         let mut h = harness.borrow_mut();
         runtime.block_on(async {
             h.serve(&answer).await;
             said(bounded(h.scim.list::<ScimUser>(Resource::Users, None, paging)).await?)?;
             said(bounded(h.scim.list::<ScimGroup>(Resource::Groups, None, paging)).await?)?;
             said(bounded(h.scim.get_one::<ScimUser>(Resource::Users, "u1")).await?)?;
+            // The target reads record by record: what it cannot read it holds or leaves out.
+            said(bounded(h.targets[profile].read()).await?)?;
             said(bounded(h.okta.read(&Scope::All)).await?)?;
             said(bounded(h.okta.read(&Scope::Groups(vec!["Engineering".into()]))).await?)?;
             Ok::<(), String>(())
