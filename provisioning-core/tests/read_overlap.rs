@@ -91,13 +91,14 @@ async fn a_sync_reads_its_source_while_it_reads_its_target() {
 
 #[tokio::test]
 async fn the_identity_store_reads_its_user_pages_while_it_reads_groups_and_members() {
-    // 1,000 users: a chain of 10 pages. 10 groups: one page, then 10 member lists.
-    let store = store(1_000, 10).await;
+    // 1,000 users: a chain of 10 pages. 250 groups: 3 pages, and 250 member lists.
+    let store = store(1_000, 250).await;
     let target = IdentityStoreTarget::new(store.clone(), OwnershipRecord::in_memory());
     let snapshot = target.read().await.unwrap();
+    assert_eq!(snapshot.groups.len(), 250);
     assert_eq!(
         (snapshot.users.len(), snapshot.memberships.len()),
-        (1_000, 200)
+        (1_000, 1_000)
     );
     let calls = store.calls();
     assert_eq!(
@@ -106,7 +107,11 @@ async fn the_identity_store_reads_its_user_pages_while_it_reads_groups_and_membe
             calls["ListGroups"],
             calls["ListGroupMemberships"]
         ),
-        (10, 1, 10)
+        (10, 3, 250)
+    );
+    assert!(
+        store.overlapped("ListGroups", "ListGroupMemberships"),
+        "member lists start with the first page of groups, not after the last"
     );
     assert!(
         store.overlapped("ListUsers", "ListGroups"),

@@ -334,43 +334,40 @@ impl TargetReader for IdentityStoreTarget {
                 .await
                 .map_err(class("listing users"))
         };
-        let groups_side = async {
-            let groups: Vec<ids::Group> = store
-                .list_groups()
-                .try_collect()
-                .await
-                .map_err(class("listing groups"))?;
-            // Several groups' member lists in flight at once: each call still waits on the
-            // store's shared limiter, so this fills the quota instead of idling through the
-            // service's latency one group at a time.
-            let group_ids: Vec<GroupId> = groups.iter().map(|g| g.id.clone()).collect();
-            let member_lists: Vec<(GroupId, Vec<UserId>)> = futures::stream::iter(group_ids)
-                .map(|group| {
-                    async move {
-                        let members: aws_access::Result<Vec<UserId>> =
-                            store.member_ids(&group).try_collect().await;
-                        members.map(|members| (group, members))
-                    }
-                    .boxed()
-                })
-                .buffered(MEMBER_READS_IN_FLIGHT)
-                .try_collect()
-                .await
-                .map_err(class("listing group memberships"))?;
-            Ok::<_, ConnectorError>((groups, member_lists))
-        };
-        let (users, (groups, member_lists)) = futures::try_join!(users_side, groups_side)?;
+        // Several groups' member lists in flight at once, from the first page of groups on
+        // (not after the last): each call still waits on the store's shared limiter, so
+        // this fills the quota instead of idling through the service's latency one group
+        // at a time.
+        let groups_side = store
+            .list_groups()
+            .map(|group| {
+                async move {
+                    let group = group.map_err(class("listing groups"))?;
+                    let members: Vec<UserId> = store
+                        .member_ids(&group.id)
+                        .try_collect()
+                        .await
+                        .map_err(class("listing group memberships"))?;
+                    Ok::<_, ConnectorError>((group, members))
+                }
+                .boxed()
+            })
+            .buffered(MEMBER_READS_IN_FLIGHT)
+            .try_collect::<Vec<(ids::Group, Vec<UserId>)>>();
+        let (users, member_lists) = futures::try_join!(users_side, groups_side)?;
         let known: BTreeSet<&str> = users.iter().map(|u| u.id.as_str()).collect();
         let mut memberships = BTreeSet::new();
+        let mut groups = Vec::with_capacity(member_lists.len());
         for (group, members) in member_lists {
             for user in members {
                 if known.contains(user.as_str()) {
                     memberships.insert(Membership {
-                        group_id: group.0.clone(),
+                        group_id: group.id.0.clone(),
                         user_id: user.0,
                     });
                 }
             }
+            groups.push(group);
         }
         let kept_memberships = self.ownership.kept_among(&memberships);
         // A complete read: the intents it does not answer are creates that never happened.
