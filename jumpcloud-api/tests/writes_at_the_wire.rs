@@ -31,6 +31,7 @@ async fn counted() -> (FakeJumpCloud, PacingProxy, Client) {
 
 /// The requests forwarded since the last call, by method, and resets the count.
 fn sent(proxy: &PacingProxy) -> BTreeMap<String, u64> {
+    assert!(proxy.failed().is_empty(), "the fake answered every request");
     let mut by_method = BTreeMap::new();
     for (request, n) in proxy.forwarded() {
         let method = request.split(' ').next().unwrap_or_default().to_owned();

@@ -112,6 +112,8 @@ impl Pacing {
 struct Counts {
     forwarded: BTreeMap<String, u64>,
     throttled: BTreeMap<String, u64>,
+    /// Forwarded requests the upstream did not answer (the proxy answered 502).
+    failed: BTreeMap<String, u64>,
 }
 
 struct Shared {
@@ -176,6 +178,8 @@ impl PacingProxy {
         let server = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
+                    // Out of file descriptors, say: wait instead of spinning on the error.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 };
                 let shared = serving.clone();
@@ -220,6 +224,12 @@ impl PacingProxy {
     /// Every request refused with `ThrottlingException`.
     pub fn throttled_total(&self) -> u64 {
         lock(&self.shared.counts).throttled.values().sum()
+    }
+
+    /// Forwarded requests the upstream did not answer (the proxy answered them 502), by
+    /// operation: a test that counts at the proxy checks this is empty.
+    pub fn failed(&self) -> BTreeMap<String, u64> {
+        lock(&self.shared.counts).failed.clone()
     }
 
     /// Forgets the counts so far (the proxy keeps running).
@@ -274,17 +284,42 @@ async fn answer(shared: &Shared, request: Request<Incoming>) -> Response<Full<By
         *lock(&shared.counts).throttled.entry(name).or_default() += 1;
         return throttling();
     }
-    *lock(&shared.counts).forwarded.entry(name).or_default() += 1;
+    *lock(&shared.counts)
+        .forwarded
+        .entry(name.clone())
+        .or_default() += 1;
     match forward(shared, request).await {
         Ok(response) => response,
-        Err(err) => plain(
-            StatusCode::BAD_GATEWAY,
-            format!(
-                "pacing proxy: the upstream {} failed: {err}",
-                shared.upstream
-            ),
-        ),
+        Err(err) => {
+            *lock(&shared.counts).failed.entry(name).or_default() += 1;
+            plain(
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "pacing proxy: the upstream {} failed: {err}",
+                    shared.upstream
+                ),
+            )
+        }
     }
+}
+
+/// Headers that describe one connection, not the message (RFC 9110 §7.6.1): a proxy
+/// neither forwards them nor copies them back. Content-Length and Host are set anew.
+fn hop_by_hop(name: &str) -> bool {
+    [
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    ]
+    .contains(&name)
 }
 
 async fn forward(
@@ -304,7 +339,7 @@ async fn forward(
         .request(method, format!("{}{path}", shared.upstream))
         .body(body);
     for (name, value) in &parts.headers {
-        if name != hyper::header::HOST && name != hyper::header::CONTENT_LENGTH {
+        if !hop_by_hop(name.as_str()) {
             outgoing = outgoing.header(name.as_str(), value.as_bytes());
         }
     }
@@ -315,10 +350,8 @@ async fn forward(
     let mut response = plain(status, String::new());
     *response.body_mut() = Full::new(body);
     for (name, value) in &headers {
-        let framing =
-            name == reqwest::header::CONTENT_LENGTH || name == reqwest::header::TRANSFER_ENCODING;
         if let (false, Ok(name), Ok(value)) = (
-            framing,
+            hop_by_hop(name.as_str()),
             hyper::header::HeaderName::from_bytes(name.as_str().as_bytes()),
             hyper::header::HeaderValue::from_bytes(value.as_bytes()),
         ) {

@@ -87,6 +87,28 @@ async fn paced(users: usize, groups: usize, per_group: usize, per_second: u32) -
 
 /// What moto holds for `store_id`, read directly (not through the proxy or the engine):
 /// user names, group names, and (group name, user name) memberships.
+/// The users, groups and (group, user) memberships `directory` holds, by name, computed
+/// from how it builds them (not read through the connector).
+fn expected_state(
+    users: usize,
+    groups: usize,
+    per_group: usize,
+) -> (
+    BTreeSet<String>,
+    BTreeSet<String>,
+    BTreeSet<(String, String)>,
+) {
+    let user = |i: usize| format!("paced{i:03}");
+    let names = (0..users).map(user).collect();
+    let group_names = (0..groups).map(|g| format!("Paced {g}")).collect();
+    let memberships = (0..groups)
+        .flat_map(|g| {
+            (0..per_group).map(move |k| (format!("Paced {g}"), user((g * per_group + k) % users)))
+        })
+        .collect();
+    (names, group_names, memberships)
+}
+
 async fn moto_state(
     store_id: &str,
 ) -> (
@@ -199,6 +221,7 @@ async fn through_the_real_sdk_a_cold_sync_costs_one_request_per_change_and_a_no_
 
     let (plan, report) = sync(&source, &target).await;
     assert_eq!(report.counts().failed, 0, "{report:?}");
+    assert!(proxy.failed().is_empty(), "moto answered every request");
     let sent = proxy.forwarded();
     let (reads, writes) = split(&sent);
     let changes = (users + groups + groups * per_group) as u64;
@@ -217,10 +240,11 @@ async fn through_the_real_sdk_a_cold_sync_costs_one_request_per_change_and_a_no_
     assert_eq!(proxy.throttled_total(), 0, "{:?}", proxy.throttled());
 
     // moto holds exactly the source, read without the proxy.
-    let (names, group_names, memberships) = moto_state(&store_id).await;
-    assert_eq!(names.len(), users);
-    assert_eq!(group_names.len(), groups);
-    assert_eq!(memberships.len(), groups * per_group);
+    assert_eq!(
+        moto_state(&store_id).await,
+        expected_state(users, groups, per_group),
+        "moto holds exactly the source's users, groups and memberships"
+    );
 
     // A no-op sync costs the list pages only: 1 ListUsers, 1 ListGroups, one member list a
     // group, and no write.
@@ -275,10 +299,10 @@ async fn with_the_service_granting_5_requests_per_second_the_pace_adapts_and_the
         "{throttled} of {} requests throttled",
         forwarded + throttled
     );
-    let (names, group_names, memberships) = moto_state(&store_id).await;
     assert_eq!(
-        (names.len(), group_names.len(), memberships.len()),
-        (users, groups, groups * per_group)
+        moto_state(&store_id).await,
+        expected_state(users, groups, per_group),
+        "moto holds exactly the source's users, groups and memberships"
     );
     let again = plan_sync(&source, &common::scope(), &target, &Policy::default())
         .await
