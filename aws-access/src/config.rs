@@ -12,7 +12,8 @@
 //! too) and raises it again gradually while calls succeed. The SDK is the only retry layer
 //! of a request; the provisioning engine's executor retries a failed *change* on top, so one
 //! throttled write is sent at most `max_attempts` × the executor's attempts times (5 × 6 = 30
-//! with the defaults).
+//! with the defaults); the SDK's retry quota (500 tokens per service in the process, 5 per
+//! retry, 1 back per success) stops its retries earlier in a long throttle storm.
 //! Every call is bounded in time: a connect timeout (10 s), a timeout per attempt
 //! ([`AwsSettings::attempt_timeout`], 30 s) and one for the whole call, retries included
 //! ([`AwsSettings::operation_timeout`], 5 min), so a hung endpoint cannot hang a run.
