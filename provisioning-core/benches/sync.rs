@@ -608,7 +608,7 @@ mod wire {
         let chain = pages(shape.users) as f64 * LATENCY.as_secs_f64();
         let floor = (store_needed as f64 / f64::from(SERVICE_RATE)).max(chain);
         println!(
-            "  no-op sync: {} changes planned; wall {wall:.1}s; floor max({store_needed}/{SERVICE_RATE} = {:.1}s, longest NextToken chain {} x {} ms = {chain:.1}s) = {floor:.1}s; bound 1.15 x floor = {:.1}s -> {}",
+            "  no-op sync: {} changes planned; wall {wall:.2}s; floor max({store_needed}/{SERVICE_RATE} = {:.2}s, longest NextToken chain {} x {} ms = {chain:.1}s) = {floor:.2}s; bound 1.15 x floor = {:.2}s -> {}",
             plan.changes.len(),
             store_needed as f64 / f64::from(SERVICE_RATE),
             pages(shape.users),
